@@ -1,0 +1,120 @@
+import { connect as netConnect, type Socket } from "node:net";
+import { DEFAULT_CONFIG, type LinkConfig } from "../config/portal-config.js";
+import { ErrorCodes } from "../errors/error-codes.js";
+import type { PortalError } from "../errors/portal-error.js";
+import { LinkConnection } from "../link/link-connection.js";
+import { LINK_VERSION, parsePortalMessage, type GameToPortal, type PortalToGame } from "../link/link-messages.js";
+import type { Logger } from "../logging/logger.js";
+import { Backoff, type BackoffPolicy } from "../time/backoff.js";
+import { systemClock, type Clock, type TimerHandle } from "../time/clock.js";
+
+export interface GameLinkOptions {
+  host?: string;
+  port?: number;
+  /** The portal's link secret (data/link.secret). */
+  secret: string;
+  /** Sent in the hello (shown in portal logs and status). */
+  info?: Record<string, unknown>;
+  /** Reconnect policy; default 1 s × 1.5, capped at 10 s. */
+  backoff?: BackoffPolicy;
+  clock?: Clock;
+  logger?: Logger;
+  link?: Partial<Pick<LinkConfig, "maxFrameBytes" | "batchMaxBytes" | "heartbeatMs" | "maxBufferedBytes">>;
+  /** Opens the TCP connection (replaceable in tests). */
+  dial?: (host: string, port: number) => Socket;
+}
+
+export interface GameLinkEvents {
+  message(msg: PortalToGame): void;
+  /** The link dropped; a reconnect is scheduled unless stop() was called. */
+  down(err?: PortalError): void;
+}
+
+export const GAME_RECONNECT: BackoffPolicy = { initialMs: 1000, factor: 1.5, maxMs: 10_000 };
+
+/** The game's end of the link: dials the portal, says hello, and redials with back-off when the link drops. */
+export class GameLinkClient {
+  private conn: LinkConnection | undefined;
+  private timer: TimerHandle | undefined;
+  private stopped = true;
+  private readonly backoff: Backoff;
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly options: GameLinkOptions,
+    private readonly events: GameLinkEvents,
+  ) {
+    this.backoff = new Backoff(options.backoff ?? GAME_RECONNECT);
+    this.clock = options.clock ?? systemClock;
+  }
+
+  get connected(): boolean {
+    return this.conn !== undefined && !this.conn.closed;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.dial();
+  }
+
+  send(msg: GameToPortal): boolean {
+    if (!this.connected) return false;
+    this.conn!.send(msg);
+    return true;
+  }
+
+  /** Writes pending messages now. */
+  flush(): void {
+    this.conn?.flush();
+  }
+
+  /** Closes the link after sending what is pending; no reconnect. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    const conn = this.conn;
+    if (!conn || conn.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      conn.socket.once("close", () => resolve());
+      conn.close();
+    });
+  }
+
+  private dial(): void {
+    const host = this.options.host ?? DEFAULT_CONFIG.link.host;
+    const port = this.options.port ?? DEFAULT_CONFIG.link.port;
+    const socket = (this.options.dial ?? ((h, p) => netConnect({ host: h, port: p })))(host, port);
+    const conn = new LinkConnection(socket, { ...DEFAULT_CONFIG.link, ...this.options.link }, {
+      message: (raw) => {
+        const parsed = parsePortalMessage(raw);
+        if (!parsed.ok) {
+          this.options.logger?.warn({ code: ErrorCodes.LINK_UNKNOWN_OP, op: parsed.op }, "unknown message from the portal ignored");
+          return;
+        }
+        if (parsed.msg.op === "portal-sync") this.backoff.reset();
+        if (parsed.msg.op === "error") this.options.logger?.warn({ code: parsed.msg.code as never }, `portal: ${parsed.msg.message}`);
+        this.events.message(parsed.msg);
+      },
+      fault: (err) => this.options.logger?.warn({ code: err.code }, err.message),
+      closed: (err) => {
+        if (this.conn === conn) this.conn = undefined;
+        this.events.down(err);
+        this.scheduleRedial();
+      },
+    });
+    this.conn = conn;
+    socket.once("connect", () => conn.send({ op: "hello", version: LINK_VERSION, secret: this.options.secret, pid: process.pid, info: this.options.info ?? {} }));
+  }
+
+  private scheduleRedial(): void {
+    if (this.stopped || this.timer !== undefined) return;
+    const delay = this.backoff.next();
+    this.options.logger?.info({ delayMs: delay }, "portal link down; reconnecting");
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      if (!this.stopped) this.dial();
+    }, delay);
+  }
+}

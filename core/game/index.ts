@@ -1,0 +1,7 @@
+/** The game-side SDK: what a Node game imports to talk to the portal. */
+export { GameSessionHandler, type GameCallbacks, type GameSessionHandlerOptions } from "./game-session-handler.js";
+export { GameSession } from "./game-session.js";
+export { GameLinkClient, GAME_RECONNECT, type GameLinkOptions } from "./game-link-client.js";
+export { readLinkSecret } from "../state/data-dir.js";
+export type { RestartMode, StopMode } from "../link/link-messages.js";
+export type { CommandTuple, Kwargs, OutputSpec } from "../messages/command-tuple.js";

@@ -1,0 +1,170 @@
+import type { Socket } from "node:net";
+import { ErrorCodes } from "../errors/error-codes.js";
+import { PortalError, errorMessage } from "../errors/portal-error.js";
+import { FrameDecoder, encodeFrame } from "./frame-codec.js";
+
+export interface LinkConnectionOptions {
+  maxFrameBytes: number;
+  batchMaxBytes: number;
+  heartbeatMs: number;
+  maxBufferedBytes: number;
+}
+
+export interface LinkConnectionEvents {
+  /** One decoded message (any JSON value; the owner validates it). Ping/pong never reach here. */
+  message(raw: unknown): void;
+  /** A fault that did not end the connection (bad JSON in one frame, an unsendable message). */
+  fault(err: PortalError): void;
+  /** The connection is gone; `err` says why when it was not a clean close. Called once. */
+  closed(err?: PortalError): void;
+}
+
+/**
+ * One framed, batched, heart-beaten link connection over a TCP socket. Used by both ends:
+ * the portal's link server and the game SDK's client.
+ */
+export class LinkConnection {
+  private readonly decoder: FrameDecoder;
+  private outbox: string[] = [];
+  private outboxBytes = 0;
+  private flushScheduled = false;
+  private lastReceived = Date.now();
+  private sentSinceTick = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private isClosed = false;
+  /** Bytes written to the socket so far (for status and benchmarks). */
+  bytesOut = 0;
+  bytesIn = 0;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly options: LinkConnectionOptions,
+    private readonly events: LinkConnectionEvents,
+    firstChunk?: Buffer,
+  ) {
+    this.decoder = new FrameDecoder(options.maxFrameBytes);
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", (err) => this.finish(new PortalError(ErrorCodes.LINK_SOCKET, `link socket error: ${err.message}`, {}, { cause: err })));
+    socket.on("close", () => this.finish());
+    this.heartbeat = setInterval(() => this.tick(), options.heartbeatMs);
+    if (firstChunk) this.onData(firstChunk);
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Queues a message; pending messages go out together in as few frames as fit. */
+  send(msg: object): void {
+    if (this.isClosed) return;
+    const json = JSON.stringify(msg);
+    if (json.length * 3 + 2 > this.options.maxFrameBytes && Buffer.byteLength(json) + 2 > this.options.maxFrameBytes) {
+      const op = (msg as { op?: unknown }).op;
+      this.events.fault(new PortalError(ErrorCodes.LINK_FRAME, `message "${String(op)}" of ${Buffer.byteLength(json)} bytes exceeds maxFrameBytes; not sent`, { op }));
+      return;
+    }
+    this.outbox.push(json);
+    this.outboxBytes += json.length;
+    if (this.outboxBytes >= this.options.batchMaxBytes) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes everything pending now. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.isClosed || this.outbox.length === 0) return;
+    const pending = this.outbox;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    let batch: string[] = [];
+    let batchBytes = 2;
+    // Lengths are counted in UTF-16 units; a third of the frame cap keeps any batch of several under it in bytes.
+    const limit = Math.min(this.options.batchMaxBytes, Math.floor(this.options.maxFrameBytes / 3));
+    for (const json of pending) {
+      if (batch.length > 0 && batchBytes + json.length + 1 > limit) {
+        this.write(batch);
+        batch = [];
+        batchBytes = 2;
+      }
+      batch.push(json);
+      batchBytes += json.length + 1;
+    }
+    if (batch.length > 0) this.write(batch);
+    this.sentSinceTick = true;
+  }
+
+  /** Sends what is pending, then ends the connection. */
+  close(err?: PortalError): void {
+    if (this.isClosed) return;
+    this.flush();
+    this.socket.end();
+    const timer = setTimeout(() => this.socket.destroy(), 1000);
+    timer.unref();
+    this.finish(err);
+  }
+
+  /** Ends the connection at once without flushing. */
+  destroy(err?: PortalError): void {
+    this.socket.destroy();
+    this.finish(err);
+  }
+
+  private write(batch: string[]): void {
+    const frame = encodeFrame(`[${batch.join(",")}]`);
+    this.bytesOut += frame.length;
+    this.socket.write(frame);
+    if (this.socket.writableLength > this.options.maxBufferedBytes) {
+      this.destroy(new PortalError(ErrorCodes.LINK_BACKPRESSURE, `peer is not reading: ${this.socket.writableLength} bytes queued on the link`));
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastReceived = Date.now();
+    this.bytesIn += chunk.length;
+    let frames: string[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.destroy(err instanceof PortalError ? err : new PortalError(ErrorCodes.LINK_FRAME, errorMessage(err)));
+      return;
+    }
+    for (const frame of frames) {
+      if (this.isClosed) return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(frame);
+      } catch (err) {
+        this.events.fault(new PortalError(ErrorCodes.LINK_MESSAGE, `frame is not valid JSON: ${errorMessage(err)}`));
+        continue;
+      }
+      for (const raw of Array.isArray(parsed) ? parsed : [parsed]) {
+        if (this.isClosed) return;
+        const op = (raw as { op?: unknown } | null)?.op;
+        if (op === "ping") this.send({ op: "pong" });
+        else if (op !== "pong") this.events.message(raw);
+      }
+    }
+  }
+
+  private tick(): void {
+    if (Date.now() - this.lastReceived > 3 * this.options.heartbeatMs) {
+      this.destroy(new PortalError(ErrorCodes.LINK_TIMEOUT, `link peer silent for more than ${3 * this.options.heartbeatMs} ms`));
+      return;
+    }
+    if (!this.sentSinceTick) this.send({ op: "ping" });
+    this.sentSinceTick = false;
+  }
+
+  private finish(err?: PortalError): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.outbox = [];
+    this.events.closed(err);
+  }
+}

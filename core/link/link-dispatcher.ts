@@ -1,0 +1,80 @@
+import { ErrorCodes } from "../errors/error-codes.js";
+import { PortalError, errorMessage } from "../errors/portal-error.js";
+import type { Logger } from "../logging/logger.js";
+import type { PortalSessionHandler } from "../sessions/portal-session-handler.js";
+import type { GameChannel } from "./game-channel.js";
+import type { GameToPortal, StopMode } from "./link-messages.js";
+
+export interface PortalControl {
+  /** The game asked to be restarted (`reload`/`reset`) or stopped; a supervisor (if any) acts on it. */
+  gameStopRequested(mode: StopMode): void;
+  /** The game asked the whole portal to shut down. */
+  portalShutdownRequested(): void;
+  /** Status for the `status` operation. */
+  status(): Record<string, unknown>;
+}
+
+/** Maps each game → portal message to the handler or the portal. */
+export class LinkDispatcher {
+  constructor(
+    private readonly handler: PortalSessionHandler,
+    private readonly channel: GameChannel,
+    private readonly control: PortalControl,
+    private readonly logger: Logger,
+  ) {}
+
+  handle(msg: GameToPortal): void {
+    const h = this.handler;
+    switch (msg.op) {
+      case "data-out":
+        h.data_out(msg.sessid, msg.cmds);
+        return;
+      case "login":
+        h.server_logged_in(msg.sessid, msg.uid, msg.uname);
+        return;
+      case "disconnect":
+        h.server_disconnect(msg.sessid, msg.reason ?? undefined);
+        return;
+      case "disconnect-all":
+        h.server_disconnect_all(msg.reason ?? undefined);
+        return;
+      case "session-sync":
+        h.server_session_sync(msg.sessions, msg.clean);
+        return;
+      case "server-connect":
+        this.serverConnect(msg.id, msg.path, msg.config ?? {});
+        return;
+      case "reload":
+        h.onGameStopRequested(msg.mode ?? "reload");
+        this.control.gameStopRequested(msg.mode ?? "reload");
+        return;
+      case "shutdown":
+        if (msg.scope === "portal") {
+          h.onGameStopRequested("shutdown");
+          this.control.portalShutdownRequested();
+        } else {
+          h.onGameStopRequested("shutdown");
+          this.control.gameStopRequested("shutdown");
+        }
+        return;
+      case "status":
+        this.channel.send({ op: "reply", id: msg.id, ok: true, result: this.control.status() });
+        return;
+      case "hello":
+      case "ping":
+      case "pong":
+        return;
+    }
+  }
+
+  private serverConnect(id: number, path: string, config: Record<string, unknown>): void {
+    this.handler.server_connect(path, config).then(
+      (result) => this.channel.send({ op: "reply", id, ok: true, result }),
+      (err: unknown) => {
+        const e = err instanceof PortalError ? err : new PortalError(ErrorCodes.PLUGIN_START, errorMessage(err));
+        this.logger.warn({ code: e.code, path }, e.message);
+        this.channel.send({ op: "reply", id, ok: false, error: { code: e.code, message: e.message } });
+      },
+    );
+  }
+}

@@ -1,0 +1,92 @@
+import type { CommandTuple } from "../messages/command-tuple.js";
+import { isCommandTuple } from "../messages/command-tuple.js";
+import type { ConnectSyncData, SessionId, SyncData } from "../sessions/session-data.js";
+
+/** Link protocol version; both ends state it in the handshake. See docs/link-protocol.md. */
+export const LINK_VERSION = 1;
+
+/** Why the game (re)connected: what the portal last knew of the previous game process. */
+export type RestartMode = "cold" | "reload" | "reset" | "crash";
+export type StopMode = "reload" | "reset" | "shutdown";
+export interface WireError { code: string; message: string }
+
+/** Portal → game. */
+export type PortalToGame =
+  | { op: "portal-sync"; version: number; mode: RestartMode; portal_id: string; portal_run: number; portal_start_time: number; sessions: SyncData[]; fresh: SessionId[] }
+  | { op: "session-connect"; session: SyncData }
+  | { op: "session-connect-sync"; session: ConnectSyncData }
+  | { op: "session-disconnect"; sessid: SessionId }
+  | { op: "disconnect-all" }
+  | { op: "data-in"; sessid: SessionId; cmds: CommandTuple[] }
+  | { op: "server-stop"; mode: StopMode }
+  | { op: "reply"; id: number; ok: true; result?: unknown }
+  | { op: "reply"; id: number; ok: false; error: WireError }
+  | { op: "error"; code: string; message: string; ref_op?: string }
+  | { op: "ping" }
+  | { op: "pong" };
+
+/** Game → portal. */
+export type GameToPortal =
+  | { op: "hello"; version: number; secret: string; pid?: number; info?: Record<string, unknown> }
+  | { op: "login"; sessid: SessionId; uid: number | string; uname?: string | null }
+  | { op: "disconnect"; sessid: SessionId; reason?: string }
+  | { op: "disconnect-all"; reason?: string }
+  | { op: "session-sync"; sessions: (Partial<SyncData> & { sessid: SessionId })[]; clean: boolean }
+  | { op: "server-connect"; id: number; path: string; config?: Record<string, unknown> }
+  | { op: "data-out"; sessid: SessionId; cmds: CommandTuple[] }
+  | { op: "reload"; mode?: "reload" | "reset" }
+  | { op: "shutdown"; scope?: "game" | "portal" }
+  | { op: "status"; id: number }
+  | { op: "ping" }
+  | { op: "pong" };
+
+export type GameOp = GameToPortal["op"];
+export type PortalOp = PortalToGame["op"];
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === "string";
+const isSessid = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= 200;
+const isId = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
+const optStr = (v: unknown) => v === undefined || v === null || typeof v === "string";
+const isTuples = (v: unknown) => Array.isArray(v) && v.every(isCommandTuple);
+
+/** Shape checks for what a game may send; each returns the name of the first bad field, or undefined. */
+const GAME_CHECKS: Record<GameOp, (m: Record<string, unknown>) => string | undefined> = {
+  hello: (m) => (!isId(m.version) ? "version" : !isStr(m.secret) ? "secret" : m.info !== undefined && !isObj(m.info) ? "info" : undefined),
+  login: (m) => (!isSessid(m.sessid) ? "sessid" : !(isStr(m.uid) || typeof m.uid === "number") ? "uid" : !optStr(m.uname) ? "uname" : undefined),
+  disconnect: (m) => (!isSessid(m.sessid) ? "sessid" : !optStr(m.reason) ? "reason" : undefined),
+  "disconnect-all": (m) => (!optStr(m.reason) ? "reason" : undefined),
+  "session-sync": (m) =>
+    !Array.isArray(m.sessions) || !m.sessions.every((s) => isObj(s) && isSessid(s.sessid)) ? "sessions" : typeof m.clean !== "boolean" ? "clean" : undefined,
+  "server-connect": (m) => (!isId(m.id) ? "id" : !isStr(m.path) ? "path" : m.config !== undefined && !isObj(m.config) ? "config" : undefined),
+  "data-out": (m) => (!isSessid(m.sessid) ? "sessid" : !isTuples(m.cmds) ? "cmds" : undefined),
+  reload: (m) => (m.mode !== undefined && m.mode !== "reload" && m.mode !== "reset" ? "mode" : undefined),
+  shutdown: (m) => (m.scope !== undefined && m.scope !== "game" && m.scope !== "portal" ? "scope" : undefined),
+  status: (m) => (!isId(m.id) ? "id" : undefined),
+  ping: () => undefined,
+  pong: () => undefined,
+};
+
+export type ParseResult<T> = { ok: true; msg: T } | { ok: false; code: "unknown-op" | "bad-field"; op?: string; field?: string };
+
+/** Validates one message from a game. */
+export function parseGameMessage(raw: unknown): ParseResult<GameToPortal> {
+  if (!isObj(raw) || !isStr(raw.op)) return { ok: false, code: "bad-field", field: "op" };
+  const check = Object.hasOwn(GAME_CHECKS, raw.op) ? GAME_CHECKS[raw.op as GameOp] : undefined;
+  if (!check) return { ok: false, code: "unknown-op", op: raw.op };
+  const field = check(raw);
+  if (field) return { ok: false, code: "bad-field", op: raw.op, field };
+  return { ok: true, msg: raw as unknown as GameToPortal };
+}
+
+const PORTAL_OPS: ReadonlySet<string> = new Set<PortalOp>([
+  "portal-sync", "session-connect", "session-connect-sync", "session-disconnect", "disconnect-all",
+  "data-in", "server-stop", "reply", "error", "ping", "pong",
+]);
+
+/** Light check of what the portal sends (the game SDK trusts its authenticated portal beyond the op name). */
+export function parsePortalMessage(raw: unknown): ParseResult<PortalToGame> {
+  if (!isObj(raw) || !isStr(raw.op)) return { ok: false, code: "bad-field", field: "op" };
+  if (!PORTAL_OPS.has(raw.op)) return { ok: false, code: "unknown-op", op: raw.op };
+  return { ok: true, msg: raw as unknown as PortalToGame };
+}

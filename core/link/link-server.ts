@@ -1,0 +1,194 @@
+import { createServer, type Server, type Socket } from "node:net";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { ErrorCodes } from "../errors/error-codes.js";
+import { PortalError } from "../errors/portal-error.js";
+import type { LinkConfig } from "../config/portal-config.js";
+import type { Logger } from "../logging/logger.js";
+import { LinkConnection } from "./link-connection.js";
+import type { GameChannel } from "./game-channel.js";
+import { LINK_VERSION, parseGameMessage, type GameToPortal, type PortalToGame } from "./link-messages.js";
+
+export const NOT_PROTOCOL_REPLY =
+  "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n" +
+  "This is Portico's internal game link port. Players connect to the telnet or web ports; " +
+  "only the game server speaks here (see docs/link-protocol.md).\r\n";
+
+export interface LinkServerEvents {
+  /** A game authenticated; it replaces any game connected before. */
+  gameConnected(hello: Extract<GameToPortal, { op: "hello" }>): void;
+  /** A validated message from the connected game (hello, ping and pong excluded). */
+  gameMessage(msg: GameToPortal): void;
+  /** The connected game's link is gone; `err` says why when it was not a clean close. */
+  gameDisconnected(err: PortalError | undefined): void;
+}
+
+/** Whether a peer's first bytes can start a link frame (a sane length, then JSON). */
+export function looksLikeFrame(first: Buffer, maxFrameBytes: number): boolean {
+  if (first.length < 4) return first[0] === 0;
+  const length = first.readUInt32BE(0);
+  if (length === 0 || length > maxFrameBytes) return false;
+  return first.length === 4 || first[4] === 0x5b || first[4] === 0x7b;
+}
+
+function digest(s: string): Buffer {
+  return createHash("sha256").update(s).digest();
+}
+
+/** Hosts the link (the game connects in), authenticates it with the shared secret, keeps one game at a time. */
+export class LinkServer implements GameChannel {
+  private server: Server | undefined;
+  private game: LinkConnection | undefined;
+  private readonly pending = new Set<LinkConnection>();
+  private readonly secretDigest: Buffer;
+
+  constructor(
+    private readonly config: LinkConfig,
+    secret: string,
+    private readonly logger: Logger,
+    private readonly events: LinkServerEvents,
+  ) {
+    this.secretDigest = digest(secret);
+  }
+
+  get connected(): boolean {
+    return this.game !== undefined && !this.game.closed;
+  }
+
+  get address(): { host: string; port: number } | undefined {
+    const a = this.server?.address();
+    return a && typeof a === "object" ? { host: a.address, port: a.port } : undefined;
+  }
+
+  get stats(): { bytesIn: number; bytesOut: number } {
+    return { bytesIn: this.game?.bytesIn ?? 0, bytesOut: this.game?.bytesOut ?? 0 };
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) =>
+        reject(new PortalError(ErrorCodes.LISTEN_FAILED, `link cannot listen on ${this.config.host}:${this.config.port}: ${err.message}`, { port: this.config.port }));
+      server.once("error", onError);
+      server.listen({ host: this.config.host, port: this.config.port, backlog: 64 }, () => {
+        server.off("error", onError);
+        server.on("error", (err) => this.logger.error({ code: ErrorCodes.LINK_SOCKET, err }, "link listener error"));
+        resolve();
+      });
+    });
+  }
+
+  send(msg: PortalToGame): void {
+    this.game?.send(msg);
+  }
+
+  /** Closes the game link (it will reconnect) without stopping the listener. */
+  dropGame(reason: PortalError): void {
+    this.game?.close(reason);
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    this.game?.close();
+    for (const c of this.pending) c.destroy();
+    this.pending.clear();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    // Before the first bytes, only a timeout and an error handler; the first chunk decides what this peer is.
+    const onEarlyError = (err: Error) => this.logger.debug({ code: ErrorCodes.LINK_SOCKET, err }, "link peer error before handshake");
+    socket.on("error", onEarlyError);
+    const timer = setTimeout(() => {
+      this.logger.warn({ code: ErrorCodes.LINK_AUTH, remote: socket.remoteAddress }, "link peer did not authenticate in time");
+      socket.destroy();
+    }, this.config.handshakeTimeoutMs);
+    socket.once("close", () => clearTimeout(timer));
+    socket.once("data", (first: Buffer) => {
+      if (!looksLikeFrame(first, this.config.maxFrameBytes)) {
+        this.logger.warn({ code: ErrorCodes.LINK_NOT_PROTOCOL, remote: socket.remoteAddress }, "non-link traffic on the link port");
+        socket.end(NOT_PROTOCOL_REPLY);
+        return;
+      }
+      socket.off("error", onEarlyError);
+      let authenticated = false;
+      const conn: LinkConnection = new LinkConnection(socket, this.config, {
+        message: (raw) => {
+          if (authenticated) this.onGameMessage(conn, raw);
+          else if (this.onHandshake(conn, raw)) {
+            authenticated = true;
+            clearTimeout(timer);
+          }
+        },
+        fault: (err) => {
+          this.logger.warn({ code: err.code }, err.message);
+          conn.send({ op: "error", code: err.code, message: err.message });
+        },
+        closed: (err) => {
+          this.pending.delete(conn);
+          if (conn !== this.game) return;
+          this.game = undefined;
+          if (err) this.logger.warn({ code: err.code }, `game link lost: ${err.message}`);
+          this.events.gameDisconnected(err);
+        },
+      }, first);
+      this.pending.add(conn);
+    });
+  }
+
+  /** Checks the first message; true when the peer is now the connected game. */
+  private onHandshake(conn: LinkConnection, raw: unknown): boolean {
+    const parsed = parseGameMessage(raw);
+    if (!parsed.ok || parsed.msg.op !== "hello") {
+      this.reject(conn, ErrorCodes.LINK_AUTH, "the first message on the link must be a valid hello");
+      return false;
+    }
+    const hello = parsed.msg;
+    if (!timingSafeEqual(digest(hello.secret), this.secretDigest)) {
+      this.reject(conn, ErrorCodes.LINK_AUTH, "wrong link secret");
+      return false;
+    }
+    if (hello.version !== LINK_VERSION) {
+      this.reject(conn, ErrorCodes.LINK_VERSION, `link version ${hello.version} is not supported; this portal speaks ${LINK_VERSION}`);
+      return false;
+    }
+    this.pending.delete(conn);
+    const previous = this.game;
+    this.game = conn;
+    if (previous && !previous.closed) {
+      previous.send({ op: "error", code: ErrorCodes.LINK_REPLACED, message: "another game process connected; this link is closed" });
+      previous.close();
+    }
+    this.logger.info({ pid: hello.pid, remote: conn.socket.remoteAddress }, "game connected to the link");
+    this.events.gameConnected(hello);
+    return true;
+  }
+
+  private onGameMessage(conn: LinkConnection, raw: unknown): void {
+    if (conn !== this.game) return;
+    const parsed = parseGameMessage(raw);
+    if (!parsed.ok) {
+      const op = parsed.op;
+      const code = parsed.code === "unknown-op" ? ErrorCodes.LINK_UNKNOWN_OP : ErrorCodes.LINK_MESSAGE;
+      const message = parsed.code === "unknown-op" ? `unknown operation "${op}"` : `bad field "${parsed.field}" in ${op ?? "message"}`;
+      this.logger.warn({ code, op }, message);
+      conn.send(op ? { op: "error", code, message, ref_op: op } : { op: "error", code, message });
+      return;
+    }
+    if (parsed.msg.op === "hello") return;
+    try {
+      this.events.gameMessage(parsed.msg);
+    } catch (err) {
+      const e = err instanceof PortalError ? err : new PortalError(ErrorCodes.LINK_HANDLER, `handling ${parsed.msg.op} failed: ${String(err)}`);
+      this.logger.error({ code: e.code, op: parsed.msg.op, err }, e.message);
+      conn.send({ op: "error", code: e.code, message: e.message, ref_op: parsed.msg.op });
+    }
+  }
+
+  private reject(conn: LinkConnection, code: typeof ErrorCodes.LINK_AUTH | typeof ErrorCodes.LINK_VERSION, message: string): void {
+    this.logger.warn({ code, remote: conn.socket.remoteAddress }, message);
+    conn.send({ op: "error", code, message });
+    conn.close(new PortalError(code, message));
+  }
+}

@@ -1,0 +1,163 @@
+import { container as rootContainer, type DependencyContainer } from "tsyringe";
+import { resolvePortalConfig, type PortalConfig } from "./config/portal-config.js";
+import { ErrorCodes } from "./errors/error-codes.js";
+import { PortalError, errorMessage } from "./errors/portal-error.js";
+import { LinkDispatcher, type PortalControl } from "./link/link-dispatcher.js";
+import type { StopMode } from "./link/link-messages.js";
+import { LinkServer } from "./link/link-server.js";
+import { JsonLineLogger, type Logger } from "./logging/logger.js";
+import { PluginRegistry } from "./plugins/plugin-registry.js";
+import { ProtocolLauncher } from "./plugins/protocol-launcher.js";
+import { PortalSessionHandler } from "./sessions/portal-session-handler.js";
+import { SessidAllocator } from "./sessions/sessid-allocator.js";
+import { DataDir } from "./state/data-dir.js";
+import { systemClock, type Clock } from "./time/clock.js";
+import type { PortalInfo } from "./tokens.js";
+
+export interface PortalOptions {
+  /** Raw config (validated here); defaults fill every missing key. */
+  config?: unknown;
+  logger?: Logger;
+  clock?: Clock;
+  /** Plugin manifests to register (bundled ones come from plugins/index.ts). */
+  plugins?: readonly unknown[];
+  /** Parent container; a child of it is used so tests never share registrations. */
+  container?: DependencyContainer;
+  /** Called when the game asks to be restarted or stopped (the process supervisor's hook). */
+  onGameStopRequested?: (mode: StopMode) => void;
+  /** Called when the game asks the whole portal to shut down. */
+  onShutdownRequested?: () => void;
+}
+
+/**
+ * The composition root: data directory, link, session handler, plugin registry and launcher.
+ * start() opens the link first, then the configured listeners; stop() undoes it in reverse.
+ */
+export class Portal {
+  readonly config: PortalConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly registry = new PluginRegistry();
+  readonly startTime: number;
+  private readonly dataDir: DataDir;
+  private readonly scope: DependencyContainer;
+  private link: LinkServer | undefined;
+  private launcherImpl: ProtocolLauncher | undefined;
+  private handlerImpl: PortalSessionHandler | undefined;
+  private run = 0;
+  private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
+
+  constructor(private readonly options: PortalOptions = {}) {
+    this.config = resolvePortalConfig(options.config ?? {});
+    this.logger = options.logger ?? new JsonLineLogger("info", { portal: this.config.portalId });
+    this.clock = options.clock ?? systemClock;
+    this.startTime = this.clock.now();
+    this.dataDir = new DataDir(this.config.dataDir);
+    this.scope = (options.container ?? rootContainer).createChildContainer();
+    for (const manifest of options.plugins ?? []) this.registry.register(manifest, "portal options");
+  }
+
+  get handler(): PortalSessionHandler {
+    if (!this.handlerImpl) throw new PortalError(ErrorCodes.CONFIG_INVALID, "portal not started");
+    return this.handlerImpl;
+  }
+
+  get launcher(): ProtocolLauncher {
+    if (!this.launcherImpl) throw new PortalError(ErrorCodes.CONFIG_INVALID, "portal not started");
+    return this.launcherImpl;
+  }
+
+  /** The bound link address (port 0 in config means a free port). */
+  get linkAddress(): { host: string; port: number } | undefined {
+    return this.link?.address;
+  }
+
+  get portalRun(): number {
+    return this.run;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== "new") throw new PortalError(ErrorCodes.CONFIG_INVALID, `portal cannot start from state ${this.state}`);
+    this.state = "starting";
+    this.dataDir.ensure();
+    this.run = this.dataDir.nextRun();
+    const secret = this.dataDir.linkSecret();
+    const info: PortalInfo = { portalId: this.config.portalId, serverName: this.config.serverName, startTime: this.startTime, dataDir: this.config.dataDir };
+
+    let dispatcher: LinkDispatcher | undefined;
+    const link = new LinkServer(this.config.link, secret, this.logger.child({ part: "link" }), {
+      gameConnected: () => this.handler.onGameConnected(this.run, this.startTime / 1000),
+      gameMessage: (msg) => dispatcher?.handle(msg),
+      gameDisconnected: () => this.handler.onGameDisconnected(),
+    });
+    this.link = link;
+    const launcher = new ProtocolLauncher(this.scope, this.registry, {
+      port: { connect: (s) => this.handler.connect(s), sync: (s) => this.handler.sync(s), data_in: (s, c) => this.handler.data_in(s, c),
+        disconnect: (s) => this.handler.disconnect(s), count_loggedin: (all) => this.handler.count_loggedin(all) },
+      logger: this.logger, clock: this.clock, info,
+    }, { allowPackages: this.config.plugins.allowPackages });
+    this.launcherImpl = launcher;
+    this.handlerImpl = new PortalSessionHandler({
+      config: this.config, clock: this.clock, logger: this.logger.child({ part: "sessions" }),
+      allocator: new SessidAllocator(this.config.portalId, this.run), channel: link, launcher,
+    });
+    dispatcher = new LinkDispatcher(this.handlerImpl, link, this.control(), this.logger.child({ part: "dispatch" }));
+
+    try {
+      await link.start();
+      this.logger.info({ host: link.address?.host, port: link.address?.port, run: this.run }, "link listening");
+      for (const listener of this.config.listeners) await launcher.launch(listener.plugin, listener.config);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.state = "running";
+  }
+
+  /** Tells the game and every player, closes listeners, sessions and the link. Idempotent. */
+  async stop(reason = "The portal is shutting down."): Promise<void> {
+    if (this.state === "stopping" || this.state === "stopped") return;
+    this.state = "stopping";
+    try {
+      this.handlerImpl?.disconnect_all(reason);
+      await this.launcherImpl?.stopAll();
+      this.handlerImpl?.stop();
+      await this.link?.stop();
+    } catch (err) {
+      this.logger.error({ code: ErrorCodes.PLUGIN_STOP, err }, `portal stop: ${errorMessage(err)}`);
+    }
+    this.state = "stopped";
+  }
+
+  status(): Record<string, unknown> {
+    const sessions = this.handlerImpl?.all() ?? [];
+    const byProtocol: Record<string, number> = {};
+    for (const s of sessions) byProtocol[s.protocol_key] = (byProtocol[s.protocol_key] ?? 0) + 1;
+    return {
+      portal_id: this.config.portalId,
+      portal_run: this.run,
+      pid: process.pid,
+      uptime_s: Math.round((this.clock.now() - this.startTime) / 1000),
+      link: { connected: this.link?.connected ?? false, address: this.link?.address, restart_mode: this.handlerImpl?.restartMode },
+      sessions: { total: sessions.length, logged_in: this.handlerImpl?.count_loggedin() ?? 0, by_protocol: byProtocol },
+      queued_connections: this.handlerImpl?.queuedConnections ?? 0,
+      pending_inputs: this.handlerImpl?.pendingInputs ?? 0,
+      plugins: this.launcherImpl?.list() ?? [],
+    };
+  }
+
+  private control(): PortalControl {
+    return {
+      gameStopRequested: (mode) => {
+        this.logger.info({ mode }, "game asked to stop");
+        this.options.onGameStopRequested?.(mode);
+      },
+      portalShutdownRequested: () => {
+        this.logger.info({}, "game asked the portal to shut down");
+        if (this.options.onShutdownRequested) this.options.onShutdownRequested();
+        else void this.stop();
+      },
+      status: () => this.status(),
+    };
+  }
+}
