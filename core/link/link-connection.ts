@@ -40,7 +40,6 @@ export class LinkConnection {
     readonly socket: Socket,
     private readonly options: LinkConnectionOptions,
     private readonly events: LinkConnectionEvents,
-    firstChunk?: Buffer,
   ) {
     this.decoder = new FrameDecoder(options.maxFrameBytes);
     socket.setNoDelay(true);
@@ -48,7 +47,11 @@ export class LinkConnection {
     socket.on("error", (err) => this.finish(new PortalError(ErrorCodes.LINK_SOCKET, `link socket error: ${err.message}`, {}, { cause: err })));
     socket.on("close", () => this.finish());
     this.heartbeat = setInterval(() => this.tick(), options.heartbeatMs);
-    if (firstChunk) this.onData(firstChunk);
+  }
+
+  /** Feeds bytes read before this object took over the socket (the link server's first chunk). */
+  receive(chunk: Buffer): void {
+    this.onData(chunk);
   }
 
   get closed(): boolean {

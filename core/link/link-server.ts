@@ -132,8 +132,9 @@ export class LinkServer implements GameChannel {
           if (err) this.logger.warn({ code: err.code }, `game link lost: ${err.message}`);
           this.events.gameDisconnected(err);
         },
-      }, first);
+      });
       this.pending.add(conn);
+      conn.receive(first);
     });
   }
 

@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const ECHO_GAME = fileURLToPath(new URL("../fixtures/echo-game.js", import.meta.url));
+
+/** The echo game (test/fixtures/echo-game.ts) as a real child process; collects its stdout lines. */
+export class GameProcess {
+  readonly output: string[] = [];
+  private exited: Promise<number | null>;
+
+  private constructor(readonly child: ChildProcess) {
+    let partial = "";
+    child.stdout?.setEncoding("utf8");
+    child.stdout?.on("data", (chunk: string) => {
+      const parts = (partial + chunk).split("\n");
+      partial = parts.pop() ?? "";
+      this.output.push(...parts);
+    });
+    child.stderr?.on("data", () => undefined);
+    this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+  }
+
+  static start(linkPort: number, dataDir: string): GameProcess {
+    const child = spawn(process.execPath, ["--enable-source-maps", ECHO_GAME], {
+      env: { ...process.env, PORTICO_LINK_PORT: String(linkPort), PORTICO_DATA_DIR: dataDir },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return new GameProcess(child);
+  }
+
+  /** Waits for the n-th (1-based) "SYNC <mode> ..." line and returns the mode. */
+  async waitForSync(n = 1, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const syncs = this.output.filter((l) => l.startsWith("SYNC "));
+      if (syncs.length >= n) return syncs[n - 1]!.split(" ")[1]!;
+      if (Date.now() > deadline) throw new Error(`game did not sync within ${timeoutMs} ms; output: ${JSON.stringify(this.output)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  kill(signal: NodeJS.Signals = "SIGKILL"): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+
+  waitForExit(): Promise<number | null> {
+    return this.exited;
+  }
+}
