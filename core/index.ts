@@ -20,3 +20,4 @@ export { PROTOCOL_CONFIG, SESSION_PORT, LOGGER, CLOCK, PORTAL_INFO, type PortalI
 export { LINK_VERSION, type GameToPortal, type PortalToGame, type RestartMode, type StopMode } from "./link/link-messages.js";
 export { configError, readNumber, readString, readBoolean } from "./plugins/plugin-config.js";
 export { inject, injectable } from "tsyringe";
+export * from "./render/index.js";

@@ -1,7 +1,8 @@
 import type { PluginManifest } from "../core/index.js";
+import { telnetManifest } from "./telnet/index.js";
 
 /**
- * The bundled plugins, one manifest per line. Telnet, websocket, IRC and RSS land here as their
- * issues are done; community plugins are npm packages named in config (plugins.allowPackages).
+ * The bundled plugins, one manifest per line. Community plugins are npm packages named in
+ * config (plugins.allowPackages).
  */
-export const bundledPlugins: readonly PluginManifest[] = [];
+export const bundledPlugins: readonly PluginManifest[] = [telnetManifest];

@@ -167,7 +167,7 @@ export function resolvePortalConfig(raw: unknown = {}): PortalConfig {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail("(root)", "expected an object");
   const out = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(raw)) {
-    const rule = RULES[key];
+    const rule = Object.hasOwn(RULES, key) ? RULES[key] : undefined;
     if (!rule) fail(key, "unknown key");
     if (isRule(rule)) {
       out[key] = checkValue(key, rule, value);
@@ -176,7 +176,7 @@ export function resolvePortalConfig(raw: unknown = {}): PortalConfig {
     if (typeof value !== "object" || value === null || Array.isArray(value)) fail(key, "expected an object");
     const section = out[key] as Record<string, unknown>;
     for (const [sub, subValue] of Object.entries(value)) {
-      const subRule = rule[sub];
+      const subRule = Object.hasOwn(rule, sub) ? rule[sub] : undefined;
       if (!subRule) fail(`${key}.${sub}`, "unknown key");
       section[sub] = checkValue(`${key}.${sub}`, subRule, subValue);
     }

@@ -94,7 +94,14 @@ export class GameLinkClient {
           return;
         }
         if (parsed.msg.op === "portal-sync") this.backoff.reset();
-        if (parsed.msg.op === "error") this.options.logger?.warn({ code: parsed.msg.code as never }, `portal: ${parsed.msg.message}`);
+        if (parsed.msg.op === "error") {
+          this.options.logger?.warn({ code: parsed.msg.code as never }, `portal: ${parsed.msg.message}`);
+          if (parsed.msg.code === ErrorCodes.LINK_REPLACED) {
+            // Another game process holds the link now; redialing would only take it back and forth.
+            this.options.logger?.error({ code: ErrorCodes.LINK_REPLACED }, "another game process connected to the portal; this one stops reconnecting");
+            this.stopped = true;
+          }
+        }
         this.events.message(parsed.msg);
       },
       fault: (err) => this.options.logger?.warn({ code: err.code }, err.message),

@@ -18,7 +18,7 @@ export interface GameCallbacks {
   /** One input from a session: `text` for typed lines, anything else for out-of-band messages. */
   onInput?(session: GameSession, name: string, args: unknown[], kwargs: Kwargs): void;
   /** The portal handed over its sessions (after every (re)connect). `restored` kept their state. */
-  onSync?(info: { mode: RestartMode; restored: GameSession[]; fresh: GameSession[]; portalId: string }): void;
+  onSync?(info: { mode: RestartMode; restored: GameSession[]; fresh: GameSession[]; portalId: string; portalRun: number }): void;
   /** The portal refreshed a session's protocol flags (negotiation finished, window resized). */
   onSessionUpdate?(session: GameSession): void;
   /** The portal asks the game to stop (reload, reset or shutdown); hand back state and exit. */
@@ -172,7 +172,7 @@ export class GameSessionHandler {
     const cb = this.options.callbacks ?? {};
     switch (msg.op) {
       case "portal-sync":
-        this.applySync(msg.mode, msg.sessions, new Set(msg.fresh), msg.portal_id);
+        this.applySync(msg.mode, msg.sessions, new Set(msg.fresh), msg.portal_id, msg.portal_run);
         return;
       case "session-connect": {
         const session = new GameSession(msg.session);
@@ -229,7 +229,7 @@ export class GameSessionHandler {
   }
 
   /** Replaces the session table with the portal's: stale entries go (no cross-wired ids after a portal restart). */
-  private applySync(mode: RestartMode, data: SyncData[], fresh: Set<SessionId>, portalId: string): void {
+  private applySync(mode: RestartMode, data: SyncData[], fresh: Set<SessionId>, portalId: string, portalRun: number): void {
     const cb = this.options.callbacks ?? {};
     const previous = this.sessions;
     const next = new Map<SessionId, GameSession>();
@@ -245,7 +245,7 @@ export class GameSessionHandler {
     for (const [k, v] of next) this.sessions.set(k, v);
     this.synced = true;
     for (const s of gone) this.safely("onDisconnect", () => cb.onDisconnect?.(s));
-    this.safely("onSync", () => cb.onSync?.({ mode, restored, fresh: added, portalId }));
+    this.safely("onSync", () => cb.onSync?.({ mode, restored, fresh: added, portalId, portalRun }));
     for (const s of added) this.safely("onConnect", () => cb.onConnect?.(s));
   }
 

@@ -160,6 +160,9 @@ export class LinkServer implements GameChannel {
     if (previous && !previous.closed) {
       previous.send({ op: "error", code: ErrorCodes.LINK_REPLACED, message: "another game process connected; this link is closed" });
       previous.close();
+      // The previous game is gone even though its socket may still be closing: settle how it
+      // ended (e.g. a reload it announced) before the new game is synced.
+      this.events.gameDisconnected(new PortalError(ErrorCodes.LINK_REPLACED, "replaced by a newly connected game"));
     }
     this.logger.info({ pid: hello.pid, remote: conn.socket.remoteAddress }, "game connected to the link");
     this.events.gameConnected(hello);

@@ -35,7 +35,7 @@ function toArgsKwargs(data: unknown): [unknown[], Kwargs] {
 }
 
 function isEmptyText(data: unknown): boolean {
-  if (data === undefined || data === null || data === "") return true;
+  if (data === undefined || data === null || data === "" || data === false || data === 0) return true;
   if (Array.isArray(data)) {
     const [args] = toArgsKwargs(data);
     return args.length === 0 || args.every((a) => a === undefined || a === null || a === "");
@@ -77,7 +77,7 @@ export function prepareTuples(tuples: readonly unknown[]): { ok: CommandTuple[];
       return;
     }
     const [name, args, kwargs] = t;
-    if (name === "text" && (args.length === 0 || args.every((a) => a === null || a === ""))) return;
+    if (name === "text" && (args.length === 0 || args.every((a) => a === undefined || a === null || a === ""))) return;
     const withOptions: CommandTuple = isPlainObject(kwargs.options) ? t : [name, args, { ...kwargs, options: {} }];
     if (name === "prompt") prompts.push(withOptions);
     else ok.push(withOptions);

@@ -4,6 +4,8 @@ export interface ProtocolFactory {
   start(): Promise<void>;
   /** Idempotent; closes the listener or client and every socket it opened. */
   stop(reason?: string): Promise<void>;
+  /** Optional: re-read what can change without dropping anyone (certificates); called on SIGHUP. */
+  reload?(): Promise<void>;
   /** Optional facts for status (bound port, state). */
   status?(): Record<string, unknown>;
 }

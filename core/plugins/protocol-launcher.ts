@@ -37,7 +37,11 @@ export function splitPackagePath(path: string): { pkg: string; exportName: strin
   return { pkg: path.slice(0, dot), exportName: path.slice(dot + 1) };
 }
 
+/** A bare npm package name (`name` or `@scope/name`): no subpaths, no `.`/`..` segments. */
+const PACKAGE_NAME = /^(@[a-z0-9][\w.~-]*\/)?[a-z0-9][\w.~-]*$/i;
+
 function allowed(pkg: string, allowList: readonly string[]): boolean {
+  if (!PACKAGE_NAME.test(pkg)) return false;
   return allowList.some((entry) => entry === pkg || (entry.endsWith("/*") && pkg.startsWith(entry.slice(0, -1))));
 }
 
@@ -101,6 +105,17 @@ export class ProtocolLauncher implements Launcher {
   /** Stops every running plugin, newest first. */
   async stopAll(): Promise<void> {
     for (const id of [...this.running.keys()].reverse()) await this.stop(id);
+  }
+
+  /** Asks every running plugin that supports it to reload (certificates and the like); failures are logged. */
+  async reloadAll(): Promise<void> {
+    for (const r of this.running.values()) {
+      try {
+        await r.factory.reload?.();
+      } catch (err) {
+        this.services.logger.error({ code: ErrorCodes.PLUGIN_CONFIG, plugin: r.path, err }, `reload of ${r.path} failed: ${errorMessage(err)}`);
+      }
+    }
   }
 
   list(): { id: string; path: string; direction: string; status: Record<string, unknown> }[] {

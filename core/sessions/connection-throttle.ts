@@ -71,6 +71,13 @@ export class ConnectionThrottle<S extends { readonly address: string | null }> {
     return this.queue.includes(session);
   }
 
+  /** Empties the queue, returning the sessions that were waiting (for shutdown). */
+  drain(): S[] {
+    const waiting = this.queue.splice(0);
+    this.perIp.clear();
+    return waiting;
+  }
+
   stop(): void {
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;

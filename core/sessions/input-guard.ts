@@ -21,6 +21,13 @@ function oobBytes(tuple: CommandTuple): number {
   }
 }
 
+/** Characters (code points) of a string; an emoji counts as one, not as two UTF-16 units. */
+function charCount(text: string): number {
+  let n = 0;
+  for (const _ of text) n += 1;
+  return n;
+}
+
 /**
  * Per-session input limits: size of command text (characters, every protocol), size of
  * out-of-band payloads (JSON bytes) and MAX_COMMAND_RATE in a one-second fixed window.
@@ -40,8 +47,14 @@ export class InputGuard {
       const [name, args] = tuple;
       if (name === "text") {
         const text = typeof args[0] === "string" ? args[0] : "";
-        if (this.limits.maxCharLimit > 0 && text.length > this.limits.maxCharLimit) {
+        if (this.limits.maxCharLimit > 0 && text.length > this.limits.maxCharLimit && charCount(text) > this.limits.maxCharLimit) {
           result.rejected.push({ code: ErrorCodes.INPUT_TOO_LONG, message: this.messages.charLimit, name });
+          continue;
+        }
+        // Whatever a text input carries besides its command text is capped like an out-of-band payload.
+        const rest: CommandTuple = [name, typeof args[0] === "string" ? ["", ...args.slice(1)] : args, tuple[2]];
+        if (oobBytes(rest) > this.limits.maxOobBytes) {
+          result.rejected.push({ code: ErrorCodes.OOB_TOO_LARGE, message: this.messages.oobTooLarge, name });
           continue;
         }
       } else if (oobBytes(tuple) > this.limits.maxOobBytes) {

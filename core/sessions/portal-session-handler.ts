@@ -169,6 +169,7 @@ export class PortalSessionHandler implements SessionPort {
     if (this.deps.channel.connected) this.deps.channel.send({ op: "disconnect-all" });
     this.closingAll = true;
     try {
+      for (const session of this.throttle.drain()) this.closeSession(session, reason);
       for (const session of [...this.sessions.values()]) {
         this.sessions.delete(session.sessid);
         this.closeSession(session, reason);

@@ -62,7 +62,7 @@ export const GAME_WRITABLE: Readonly<Record<string, Validator>> = {
 /** Returns the name of the first key with a wrongly typed value, or undefined when all are fine. Unknown keys are ignored. */
 export function findBadSyncKey(data: Record<string, unknown>): string | undefined {
   for (const [key, value] of Object.entries(data)) {
-    const check = GAME_WRITABLE[key];
+    const check = Object.hasOwn(GAME_WRITABLE, key) ? GAME_WRITABLE[key] : undefined;
     if (check && !check(value)) return key;
   }
   return undefined;

@@ -44,8 +44,13 @@ export class DataDir {
 
   /** Raises and returns the portal run number (1 on the first start). */
   nextRun(): number {
-    const previous = Number.parseInt(this.read("portal-run") ?? "0", 10);
-    const run = (Number.isSafeInteger(previous) && previous > 0 ? previous : 0) + 1;
+    const text = this.read("portal-run")?.trim() ?? "0";
+    const previous = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(previous)) {
+      // Guessing would risk reusing session ids; make the operator look.
+      throw new PortalError(ErrorCodes.DATA_DIR, `${this.file("portal-run")} is not a run number (${JSON.stringify(text.slice(0, 20))}); fix or delete it`, { path: this.file("portal-run") });
+    }
+    const run = previous + 1;
     this.writeAtomic("portal-run", `${run}\n`, 0o644);
     return run;
   }

@@ -63,9 +63,9 @@ describe("integration: a real game process over the real link", function () {
     await alice.waitForLine("The game is restarting");
     expect(alice.closed).to.equal(false);
 
+    const mark = alice.lines.length;
     const second = startGame();
     expect(await second.waitForSync()).to.equal("crash");
-    const mark = alice.lines.length;
     await alice.waitForLine("Server restarted.", 5000, mark);
     // The line typed while the game was down is delivered after the resync, and the login survived.
     expect(await alice.waitForLine(/^You are /, 5000, mark)).to.equal("You are alice (logins: 1).");

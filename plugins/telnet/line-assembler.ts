@@ -1,0 +1,86 @@
+const CR = 0x0d;
+const LF = 0x0a;
+const NUL = 0x00;
+
+export interface LineEvents {
+  line(bytes: Buffer): void;
+  /** A line grew past the cap; its bytes up to the next line end are discarded. */
+  overflow(): void;
+  /** A lone NUL between lines: a client keep-alive. */
+  idle(): void;
+}
+
+/**
+ * Turns telnet data into lines. CR LF, LF, CR, LF CR and CR NUL each end one line; a partial line
+ * is kept until its end arrives; a line longer than `maxLineBytes` is discarded (reported once).
+ */
+export class LineAssembler {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private discarding = false;
+  /** The byte that ended the previous line, so its partner (LF after CR, CR after LF, NUL after CR) is swallowed. */
+  private lastEnd = 0;
+
+  constructor(
+    private readonly events: LineEvents,
+    private readonly maxLineBytes: number,
+  ) {}
+
+  /** Bytes held for an unfinished line. */
+  get pendingBytes(): number {
+    return this.size;
+  }
+
+  push(data: Buffer): void {
+    let start = 0;
+    for (let i = 0; i < data.length; i++) {
+      const b = data[i]!;
+      if (b !== CR && b !== LF && b !== NUL) {
+        this.lastEnd = 0;
+        continue;
+      }
+      const pairs = (this.lastEnd === CR && (b === LF || b === NUL)) || (this.lastEnd === LF && b === CR);
+      if (b === NUL && !pairs) {
+        // A NUL inside text is dropped; between lines it is a keep-alive.
+        this.append(data.subarray(start, i));
+        if (this.size === 0 && !this.discarding) this.events.idle();
+        start = i + 1;
+        continue;
+      }
+      if (pairs) {
+        this.lastEnd = 0;
+        start = i + 1;
+        continue;
+      }
+      this.append(data.subarray(start, i));
+      this.endLine();
+      this.lastEnd = b;
+      start = i + 1;
+    }
+    this.append(data.subarray(start));
+  }
+
+  private append(bytes: Buffer): void {
+    if (bytes.length === 0 || this.discarding) return;
+    if (this.size + bytes.length > this.maxLineBytes) {
+      this.parts = [];
+      this.size = 0;
+      this.discarding = true;
+      this.events.overflow();
+      return;
+    }
+    this.parts.push(Buffer.from(bytes));
+    this.size += bytes.length;
+  }
+
+  private endLine(): void {
+    if (this.discarding) {
+      this.discarding = false;
+      return;
+    }
+    const line = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    this.events.line(line);
+  }
+}

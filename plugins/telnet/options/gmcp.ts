@@ -1,0 +1,66 @@
+import type { Where } from "telnetlib";
+import type { Kwargs } from "../../../core/index.js";
+import { OPT } from "../telnet-codes.js";
+import { decodeGmcp, encodeGmcp } from "../oob/gmcp-codec.js";
+import { OptionModule, type OptionContext } from "./option-base.js";
+
+/**
+ * GMCP (201): package names are sent in the game's case and matched case-insensitively on input.
+ * Core.Hello sets CLIENTNAME; Core.Supports.Set/Add/Remove keep the GMCP_SUPPORTS list; Core.Ping
+ * is answered here. Every message also goes to the game as input.
+ */
+export class GmcpOption extends OptionModule {
+  constructor(ctx: OptionContext) {
+    super(ctx, OPT.GMCP);
+    ctx.flags.OOB = ctx.flags.OOB ?? false;
+  }
+
+  get active(): boolean {
+    return this.us === "YES";
+  }
+
+  offer(): void {
+    this.requestLocal();
+  }
+
+  send(name: string, args: readonly unknown[], kwargs: Kwargs): void {
+    if (!this.active) return;
+    this.ctx.sendSubnegotiation(OPT.GMCP, Buffer.from(encodeGmcp(name, args, kwargs), "utf8"));
+  }
+
+  protected override onEnabled(at: Where): void {
+    if (at !== "LOCAL") return;
+    this.ctx.flags.OOB = true;
+    this.ctx.flags.GMCP = true;
+  }
+
+  protected override onDisabled(at: Where): void {
+    if (at === "LOCAL") this.ctx.flags.GMCP = false;
+  }
+
+  protected override onSubnegotiation(payload: Buffer): void {
+    const { pkg, tuple } = decodeGmcp(payload.toString("utf8"));
+    const lower = pkg.toLowerCase();
+    const flags = this.ctx.flags;
+    if (lower === "core.hello") {
+      const kw = tuple[2];
+      const client = typeof kw.client === "string" ? kw.client : "";
+      const version = typeof kw.version === "string" ? kw.version : "";
+      if (client) flags.CLIENTNAME = `${client} ${version}`.trim();
+      this.ctx.flagsChanged();
+    } else if (lower === "core.supports.set" || lower === "core.supports.add" || lower === "core.supports.remove") {
+      const current = new Set<string>(lower === "core.supports.set" ? [] : ((flags.GMCP_SUPPORTS as string[] | undefined) ?? []));
+      for (const entry of tuple[1]) {
+        if (typeof entry !== "string") continue;
+        const module = entry.trim().split(/\s+/)[0]!;
+        if (lower === "core.supports.remove") current.delete(module);
+        else current.add(module);
+      }
+      flags.GMCP_SUPPORTS = [...current].slice(0, 256);
+      this.ctx.flagsChanged();
+    } else if (lower === "core.ping") {
+      this.ctx.sendSubnegotiation(OPT.GMCP, Buffer.from("Core.Ping", "utf8"));
+    }
+    this.ctx.oobIn([tuple]);
+  }
+}

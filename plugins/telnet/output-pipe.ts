@@ -1,0 +1,123 @@
+import { createDeflate, constants as zc, type Deflate } from "node:zlib";
+import type { Socket } from "node:net";
+import { CMD } from "./telnet-codes.js";
+
+export interface CompressionSettings {
+  level: number;
+  windowBits: number;
+  memLevel: number;
+}
+
+/** Doubles every 0xFF so data can never be read as a telnet command. */
+export function escapeIac(data: Buffer): Buffer {
+  let count = 0;
+  let at = data.indexOf(CMD.IAC);
+  if (at < 0) return data;
+  while (at >= 0) {
+    count++;
+    at = data.indexOf(CMD.IAC, at + 1);
+  }
+  const out = Buffer.allocUnsafe(data.length + count);
+  let o = 0;
+  for (let i = 0; i < data.length; i++) {
+    const b = data[i]!;
+    out[o++] = b;
+    if (b === CMD.IAC) out[o++] = b;
+  }
+  return out;
+}
+
+/**
+ * Everything written to one telnet client goes through here: plain, or through an MCCP2 deflate
+ * stream that is sync-flushed once per tick of writes and finished cleanly (Z_FINISH) when the
+ * client turns compression off. Writes made while the stream is finishing wait and follow it.
+ */
+export class OutputPipe {
+  private deflate: Deflate | undefined;
+  private finishing = false;
+  private held: Buffer[] = [];
+  private flushScheduled = false;
+  bytesOut = 0;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly settings: CompressionSettings,
+    private readonly onOverflow: () => void,
+    private readonly maxBufferedBytes: number,
+  ) {}
+
+  get compressing(): boolean {
+    return this.deflate !== undefined && !this.finishing;
+  }
+
+  /** Writes bytes as they are (already escaped data, or commands). */
+  write(bytes: Buffer): void {
+    if (bytes.length === 0 || this.socket.destroyed) return;
+    if (this.finishing) {
+      this.held.push(bytes);
+      return;
+    }
+    if (this.deflate) {
+      this.deflate.write(bytes);
+      this.scheduleFlush();
+      return;
+    }
+    this.toSocket(bytes);
+  }
+
+  startCompression(): void {
+    if (this.deflate || this.socket.destroyed) return;
+    const deflate = createDeflate({ level: this.settings.level, windowBits: this.settings.windowBits, memLevel: this.settings.memLevel });
+    deflate.on("data", (chunk: Buffer) => this.toSocket(chunk));
+    deflate.on("error", () => this.socket.destroy());
+    this.deflate = deflate;
+  }
+
+  /** Finishes the compressed stream; later writes go out plain, after it. */
+  stopCompression(): void {
+    const deflate = this.deflate;
+    if (!deflate || this.finishing) return;
+    this.finishing = true;
+    deflate.once("end", () => {
+      this.deflate = undefined;
+      this.finishing = false;
+      const held = this.held;
+      this.held = [];
+      for (const b of held) this.write(b);
+    });
+    deflate.end();
+  }
+
+  /** Finishes compression (if on), then calls `done` once every byte is handed to the socket. */
+  end(done: () => void): void {
+    if (!this.deflate) {
+      done();
+      return;
+    }
+    this.stopCompression();
+    this.deflate?.once("end", () => setImmediate(done));
+  }
+
+  /** Releases the compressor (connection gone). */
+  close(): void {
+    this.deflate?.destroy();
+    this.deflate = undefined;
+    this.held = [];
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      if (this.deflate && !this.finishing) this.deflate.flush(zc.Z_SYNC_FLUSH);
+    });
+  }
+
+  private toSocket(bytes: Buffer): void {
+    if (this.socket.destroyed) return;
+    this.bytesOut += bytes.length;
+    this.socket.write(bytes);
+    if (this.socket.writableLength > this.maxBufferedBytes) this.onOverflow();
+  }
+}

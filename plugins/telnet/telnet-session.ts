@@ -1,0 +1,241 @@
+import type { Socket } from "node:net";
+import { TelnetOption } from "telnetlib";
+import {
+  PortalSession, colourDepthFor, renderAnsiLine, screenReaderText,
+  type Clock, type CommandTuple, type Kwargs, type Logger, type PortalInfo, type SessionPort, type TimerHandle,
+} from "../../core/index.js";
+import type { TelnetConfig } from "./config.js";
+import { LineAssembler } from "./line-assembler.js";
+import { OutputPipe, escapeIac } from "./output-pipe.js";
+import { CMD, OPT } from "./telnet-codes.js";
+import { TelnetParser } from "./telnet-parser.js";
+import { HTTP_REPLY, crlf, encodeOutput, isHttpRequestLine } from "./text-encoding.js";
+import { buildOptions, type SessionOptions } from "./options/index.js";
+import type { OptionContext } from "./options/option-base.js";
+import { msspPlaintext, msspTable } from "./options/mssp.js";
+
+export interface TelnetSessionDeps {
+  config: TelnetConfig;
+  logger: Logger;
+  info: PortalInfo;
+  clock: Clock;
+  /** This listener's port (for MSSP). */
+  ownPort: () => number;
+}
+
+/** Unknown options the client mentions are tracked with telnetlib's default (refusing) option, up to this many. */
+const MAX_UNKNOWN_OPTIONS = 64;
+
+/** One telnet (or TLS telnet) client: parsing, negotiation, line assembly, rendering and output. */
+export class TelnetSession extends PortalSession {
+  private readonly parser: TelnetParser;
+  private readonly lines: LineAssembler;
+  private readonly out: OutputPipe;
+  private readonly opts: SessionOptions;
+  private readonly unknown = new Map<number, TelnetOption>();
+  private readonly awaiting = new Set<number>();
+  private readonly ctx: OptionContext;
+  private handshakeTimer: TimerHandle | undefined;
+  private syncTimer: TimerHandle | undefined;
+  private keepaliveTimer: TimerHandle | undefined;
+  private handshakeComplete = false;
+  private sawFirstLine = false;
+  private ending = false;
+
+  constructor(port: SessionPort, private readonly socket: Socket, private readonly deps: TelnetSessionDeps) {
+    super(port, deps.config.tls ? "telnet/ssl" : "telnet", socket.remoteAddress ?? null, deps.clock.now());
+    const { config, logger } = deps;
+    this.protocol_flags.NOPKEEPALIVE = config.keepaliveMs > 0;
+    this.out = new OutputPipe(socket, { level: config.mccpLevel, windowBits: config.mccpWindowBits, memLevel: config.mccpMemLevel }, () => {
+      logger.warn({ sessid: this.sessid }, "client is not reading its output; disconnected");
+      socket.destroy();
+    }, config.maxBufferedBytes);
+    const command = (verb: number) => (code: number) => this.out.write(Buffer.from([CMD.IAC, verb, code]));
+    const host = {
+      remoteOptions: new Set<number>(),
+      localOptions: new Set<number>(),
+      writer: { writeWill: command(CMD.WILL), writeWont: command(CMD.WONT), writeDo: command(CMD.DO), writeDont: command(CMD.DONT) },
+      emit: () => true,
+    };
+    this.ctx = {
+      host, flags: this.protocol_flags, config, logger, info: deps.info,
+      sendSubnegotiation: (code, payload) => this.out.write(Buffer.concat([Buffer.from([CMD.IAC, CMD.SB, code]), escapeIac(payload), Buffer.from([CMD.IAC, CMD.SE])])),
+      writeRaw: (bytes) => this.out.write(bytes),
+      startCompression: () => this.out.startCompression(),
+      stopCompression: () => this.out.stopCompression(),
+      flagsChanged: () => this.scheduleSync(),
+      handshakeDone: (code) => this.answered(code),
+      oobIn: (commands: CommandTuple[]) => this.dataIn(...commands),
+      players: () => this.port.count_loggedin(),
+      protocolError: (message) => logger.debug({ sessid: this.sessid, message }, "telnet protocol error"),
+    };
+    this.opts = buildOptions(this.ctx, config, deps.ownPort, config.tls !== null);
+    this.parser = new TelnetParser({
+      data: (bytes) => this.lines.push(bytes),
+      negotiate: (verb, code) => this.negotiate(verb, code),
+      subnegotiation: (code, payload) => this.optionFor(code)?.subnegotiation(payload),
+      command: () => undefined,
+      protocolError: (message) => this.ctx.protocolError(message),
+    }, config.maxSubnegotiationBytes);
+    this.lines = new LineAssembler({
+      line: (bytes) => this.onLine(bytes),
+      overflow: () => this.send_text([`Your line was longer than ${config.maxLineBytes} bytes and was discarded.`], {}),
+      idle: () => this.dataIn(["idle", [], {}]),
+    }, config.maxLineBytes);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    socket.on("data", (chunk: Buffer) => this.parser.push(chunk));
+    socket.on("error", (err) => logger.debug({ sessid: this.sessid, err: err.message }, "telnet socket error"));
+    socket.on("close", () => this.onClose());
+  }
+
+  /** Announces the session and sends the option offers; the banner never waits for the answers. */
+  begin(): void {
+    this.port.connect(this);
+    for (const option of this.opts.offered) {
+      this.awaiting.add(option.code);
+      option.offer();
+    }
+    const { handshakeTimeoutMs, keepaliveMs } = this.deps.config;
+    this.handshakeTimer = this.deps.clock.setTimeout(() => this.completeHandshake(), handshakeTimeoutMs);
+    if (keepaliveMs > 0) this.armKeepalive();
+  }
+
+  send_text(args: unknown[], kwargs: Kwargs): void {
+    const options = (kwargs.options ?? {}) as Record<string, unknown>;
+    if (options.echo === false) this.opts.echo.mask(true);
+    else if (options.echo === true) this.opts.echo.mask(false);
+    const text = args[0] === undefined || args[0] === null ? "" : String(args[0]);
+    if (text === "" && options.echo !== undefined) return;
+    let body = crlf(this.render(text, options, true));
+    if (this.protocol_flags.FORCEDENDLINE !== false && !body.endsWith("\r\n")) body += "\r\n";
+    this.writeText(body);
+    if (this.protocol_flags.NOGOAHEAD === false) this.out.write(Buffer.from([CMD.IAC, CMD.GA]));
+  }
+
+  send_prompt(args: unknown[], kwargs: Kwargs): void {
+    const options = (kwargs.options ?? {}) as Record<string, unknown>;
+    const text = args[0] === undefined || args[0] === null ? "" : String(args[0]);
+    this.writeText(crlf(this.render(text, options, false)));
+    if (this.protocol_flags.EOR === true) this.out.write(Buffer.from([CMD.IAC, CMD.EOR]));
+    else if ((this.protocol_flags.NOPROMPTGOAHEAD ?? this.protocol_flags.NOGOAHEAD) === false) this.out.write(Buffer.from([CMD.IAC, CMD.GA]));
+  }
+
+  /** Out-of-band output: GMCP and/or MSDP, whichever the client accepted; never as text. */
+  override send_default(name: string, args: unknown[], kwargs: Kwargs): void {
+    if (name === "options") return;
+    this.opts.gmcp?.send(name, args, kwargs);
+    this.opts.msdp?.send(name, args, kwargs);
+  }
+
+  close(reason?: string): void {
+    if (this.ending) return;
+    this.ending = true;
+    if (reason) this.send_text([reason], {});
+    this.out.end(() => this.socket.end());
+    const timer = setTimeout(() => this.socket.destroy(), 2000);
+    timer.unref();
+  }
+
+  /** Bytes written to the client (after compression). */
+  get bytesOut(): number {
+    return this.out.bytesOut;
+  }
+
+  private render(text: string, options: Record<string, unknown>, allowMxp: boolean): string {
+    const r = colourDepthFor(this.protocol_flags, options);
+    if (r.raw) return text;
+    if (r.screenreader) return screenReaderText(text);
+    // Prompts never carry MXP links (a half-typed line follows them).
+    return renderAnsiLine(text, { depth: r.depth, mxp: allowMxp && r.mxp && this.protocol_flags.MXP === true });
+  }
+
+  private writeText(text: string): void {
+    if (text === "") return;
+    this.out.write(escapeIac(encodeOutput(text, this.protocol_flags.ENCODING)));
+  }
+
+  private onLine(bytes: Buffer): void {
+    if (!this.sawFirstLine) {
+      this.sawFirstLine = true;
+      const first = bytes.toString("latin1");
+      if (isHttpRequestLine(first)) {
+        this.ending = true;
+        this.socket.end(HTTP_REPLY);
+        return;
+      }
+      if (first === "MSSP-REQUEST") {
+        this.ending = true;
+        this.socket.end(msspPlaintext(msspTable(this.ctx, this.deps.ownPort(), this.deps.config.tls !== null)));
+        return;
+      }
+    }
+    if (this.ending) return;
+    if (!this.opts.echo.masking) this.deps.logger.debug({ sessid: this.sessid, bytes: bytes.length }, "line in");
+    this.textIn(bytes);
+  }
+
+  private negotiate(verb: number, code: number): void {
+    const option = this.optionFor(code) ?? this.unknownOption(code);
+    if (!option) return;
+    switch (verb) {
+      case CMD.WILL: option.handleWill(); break;
+      case CMD.WONT: option.handleWont(); break;
+      case CMD.DO: option.handleDo(); break;
+      case CMD.DONT: option.handleDont(); break;
+    }
+    if (this.awaiting.has(code) && !(code === OPT.TTYPE && this.opts.ttype.holdsHandshake)) this.answered(code);
+  }
+
+  private optionFor(code: number): TelnetOption | undefined {
+    return this.opts.byCode.get(code) ?? this.unknown.get(code);
+  }
+
+  private unknownOption(code: number): TelnetOption | undefined {
+    if (this.unknown.size >= MAX_UNKNOWN_OPTIONS) {
+      // Still refuse, without keeping state.
+      return new TelnetOption(this.ctx.host, code);
+    }
+    const option = new TelnetOption(this.ctx.host, code);
+    this.unknown.set(code, option);
+    return option;
+  }
+
+  private answered(code: number): void {
+    if (!this.awaiting.delete(code)) return;
+    if (this.awaiting.size === 0) this.completeHandshake();
+  }
+
+  private completeHandshake(): void {
+    if (this.handshakeComplete || this.closedAlready) return;
+    this.handshakeComplete = true;
+    this.deps.clock.clearTimeout(this.handshakeTimer);
+    this.awaiting.clear();
+    this.port.sync(this);
+  }
+
+  private scheduleSync(): void {
+    if (!this.handshakeComplete || this.syncTimer !== undefined) return;
+    this.syncTimer = this.deps.clock.setTimeout(() => {
+      this.syncTimer = undefined;
+      if (!this.closedAlready) this.port.sync(this);
+    }, this.deps.config.nawsDebounceMs);
+  }
+
+  private armKeepalive(): void {
+    this.keepaliveTimer = this.deps.clock.setTimeout(() => {
+      if (this.closedAlready) return;
+      if (this.protocol_flags.NOPKEEPALIVE !== false) this.out.write(Buffer.from([CMD.IAC, CMD.NOP]));
+      this.armKeepalive();
+    }, this.deps.config.keepaliveMs);
+  }
+
+  private onClose(): void {
+    const { clock } = this.deps;
+    clock.clearTimeout(this.handshakeTimer);
+    clock.clearTimeout(this.syncTimer);
+    clock.clearTimeout(this.keepaliveTimer);
+    this.out.close();
+    this.closed();
+  }
+}

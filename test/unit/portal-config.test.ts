@@ -1,0 +1,154 @@
+import { expect } from "chai";
+import { DEFAULT_CONFIG, resolvePortalConfig } from "../../core/config/portal-config.js";
+import { PortalError } from "../../core/errors/portal-error.js";
+
+function configError(raw: unknown): PortalError {
+  try {
+    resolvePortalConfig(raw);
+  } catch (err) {
+    expect(err).to.be.instanceOf(PortalError);
+    return err as PortalError;
+  }
+  expect.fail(`config ${JSON.stringify(raw)} was accepted`);
+}
+
+function expectBadKey(raw: unknown, key: string): PortalError {
+  const err = configError(raw);
+  expect(err.code).to.equal("PORTAL_ERR_CONFIG_INVALID");
+  expect(err.details).to.deep.equal({ key });
+  expect(err.message).to.contain(`config key "${key}"`);
+  return err;
+}
+
+describe("portal config", () => {
+  describe("defaults", () => {
+    it("match Evennia's numbers where they exist, and Portico's own otherwise", () => {
+      const c = resolvePortalConfig();
+      expect(c.limits).to.deep.equal({
+        maxConnectionRate: 2,
+        connectionQueueMax: 500,
+        connectionQueuePerIp: 10,
+        maxCommandRate: 80,
+        maxCharLimit: 6000,
+        maxOobBytes: 65536,
+        pendingInputMax: 50,
+      });
+      expect([c.portalId, c.serverName, c.dataDir]).to.deep.equal(["portal", "Portico", "./data"]);
+      expect(c.link).to.deep.equal({
+        host: "127.0.0.1", port: 4006, maxFrameBytes: 16 * 1024 * 1024, batchMaxBytes: 256 * 1024,
+        heartbeatMs: 10_000, handshakeTimeoutMs: 5_000, maxBufferedBytes: 64 * 1024 * 1024,
+      });
+      expect(c.plugins).to.deep.equal({ allowPackages: [] });
+      expect(c.listeners).to.deep.equal([]);
+    });
+
+    it("has Evennia's player-facing texts, with the space after 'active.'", () => {
+      const m = resolvePortalConfig({}).messages;
+      expect(m.commandRate).to.equal("You entered commands too fast. Wait a moment and try again.");
+      expect(m.charLimit).to.equal("You entered a string that was too long. Please break it up into multiple parts.");
+      expect(m.queued).to.equal("{servername} DoS protection is active. You are queued to connect in {seconds} seconds ...");
+    });
+
+    it("an empty config equals the defaults and is a fresh copy", () => {
+      const c = resolvePortalConfig({});
+      expect(c).to.deep.equal(DEFAULT_CONFIG);
+      c.limits.maxCommandRate = 1;
+      c.plugins.allowPackages.push("x");
+      expect(DEFAULT_CONFIG.limits.maxCommandRate).to.equal(80);
+      expect(DEFAULT_CONFIG.plugins.allowPackages).to.deep.equal([]);
+      expect(resolvePortalConfig({}).limits.maxCommandRate).to.equal(80);
+    });
+  });
+
+  describe("merging", () => {
+    it("overrides only the given keys of a section", () => {
+      const c = resolvePortalConfig({ limits: { maxCommandRate: 10, maxConnectionRate: 0.5 }, serverName: "Dungeon" });
+      expect(c.limits).to.deep.equal({ ...DEFAULT_CONFIG.limits, maxCommandRate: 10, maxConnectionRate: 0.5 });
+      expect(c.serverName).to.equal("Dungeon");
+      expect(c.link).to.deep.equal(DEFAULT_CONFIG.link);
+    });
+
+    it("accepts 0 for the rate limits and the char limit (they disable)", () => {
+      const c = resolvePortalConfig({ limits: { maxConnectionRate: 0, maxCommandRate: 0, maxCharLimit: 0 } });
+      expect([c.limits.maxConnectionRate, c.limits.maxCommandRate, c.limits.maxCharLimit]).to.deep.equal([0, 0, 0]);
+    });
+
+    it("copies listeners and fills a missing config with {}", () => {
+      const raw = { listeners: [{ plugin: "plugins.telnet.TelnetFactory", config: { port: 4000 } }, { plugin: "plugins.ws.WsFactory" }] };
+      const c = resolvePortalConfig(raw);
+      expect(c.listeners).to.deep.equal([
+        { plugin: "plugins.telnet.TelnetFactory", config: { port: 4000 } },
+        { plugin: "plugins.ws.WsFactory", config: {} },
+      ]);
+      c.listeners[0]!.config.port = 1;
+      expect(raw.listeners[0]!.config!.port).to.equal(4000);
+    });
+
+    it("takes a list of allowed packages", () => {
+      expect(resolvePortalConfig({ plugins: { allowPackages: ["portico-x", "@acme/*"] } }).plugins.allowPackages).to.deep.equal(["portico-x", "@acme/*"]);
+    });
+  });
+
+  describe("bad or unknown keys → PORTAL_ERR_CONFIG_INVALID naming the key", () => {
+    it("an unknown top-level key", () => {
+      const err = expectBadKey({ limit: {} }, "limit");
+      expect(err.message).to.equal('config key "limit": unknown key');
+    });
+
+    it("an unknown key inside a section", () => {
+      const err = expectBadKey({ limits: { maxCommandRates: 5 } }, "limits.maxCommandRates");
+      expect(err.message).to.equal('config key "limits.maxCommandRates": unknown key');
+    });
+
+    it("keys named like Object.prototype members are unknown keys, and nothing is polluted", () => {
+      expectBadKey({ limits: { toString: 5 } }, "limits.toString");
+      expectBadKey({ link: { hasOwnProperty: 1 } }, "link.hasOwnProperty");
+      expectBadKey({ constructor: {} }, "constructor");
+      expectBadKey({ toString: "x" }, "toString");
+      expectBadKey(JSON.parse('{"__proto__": {"polluted": 1}}'), "__proto__");
+      expectBadKey(JSON.parse('{"limits": {"__proto__": {"polluted": 1}}}'), "limits.__proto__");
+      expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+      expect(typeof Object.prototype.toString).to.equal("function");
+    });
+
+    it("a wrong type", () => {
+      expect(expectBadKey({ limits: { maxCommandRate: "80" } }, "limits.maxCommandRate").message)
+        .to.equal('config key "limits.maxCommandRate": expected a number, got "80"');
+      expectBadKey({ serverName: 5 }, "serverName");
+      expectBadKey({ limits: 5 }, "limits");
+      expectBadKey({ limits: [] }, "limits");
+      expectBadKey({ plugins: { allowPackages: "x" } }, "plugins.allowPackages");
+      expectBadKey({ plugins: { allowPackages: [""] } }, "plugins.allowPackages");
+      expectBadKey({ limits: { maxCharLimit: Number.NaN } }, "limits.maxCharLimit");
+    });
+
+    it("out of range or not whole", () => {
+      expect(expectBadKey({ limits: { maxCommandRate: -1 } }, "limits.maxCommandRate").message)
+        .to.equal('config key "limits.maxCommandRate": must be between 0 and 1000000, got -1');
+      expectBadKey({ limits: { connectionQueueMax: 0 } }, "limits.connectionQueueMax");
+      expectBadKey({ limits: { maxCharLimit: 10.5 } }, "limits.maxCharLimit");
+      expectBadKey({ limits: { maxOobBytes: 15 } }, "limits.maxOobBytes");
+      expectBadKey({ link: { port: 65536 } }, "link.port");
+    });
+
+    it("a string that does not fit its pattern", () => {
+      expectBadKey({ portalId: "has space" }, "portalId");
+      expectBadKey({ portalId: "" }, "portalId");
+      expectBadKey({ portalId: "a:b" }, "portalId");
+      expectBadKey({ link: { host: "" } }, "link.host");
+    });
+
+    it("bad listener entries name the index and field", () => {
+      expectBadKey({ listeners: {} }, "listeners");
+      expectBadKey({ listeners: [{ config: {} }] }, "listeners[0].plugin");
+      expectBadKey({ listeners: [{ plugin: "plugins.a.B" }, { plugin: "plugins.a.B", config: [] }] }, "listeners[1].config");
+      expectBadKey({ listeners: [{ plugin: "plugins.a.B", port: 1 }] }, "listeners[0].port");
+    });
+
+    it("a root that is not an object", () => {
+      expectBadKey(null, "(root)");
+      expectBadKey([], "(root)");
+      expectBadKey("x", "(root)");
+    });
+  });
+});

@@ -1,0 +1,681 @@
+import { expect } from "chai";
+import { ErrorCodes } from "../../core/errors/error-codes.js";
+import { PortalError } from "../../core/errors/portal-error.js";
+import { CONNECT_SYNC_KEYS } from "../../core/sessions/session-data.js";
+import { makeHarness, type HarnessOptions } from "./session-handler-fixture.js";
+
+const START = 1_700_000_000_000;
+const RESTARTING = "The game is restarting; what you type will be delivered when it is back.";
+
+/** Most handler tests do not exercise the connection throttle: rate 0 releases every connection at once. */
+const noThrottle = (opts: HarnessOptions = {}) => makeHarness({ ...opts, limits: { maxConnectionRate: 0, ...opts.limits } });
+
+describe("PortalSessionHandler", () => {
+  describe("connect", () => {
+    it("gives a session an id <portalId>:<run>:<n> and announces it to the game with its full sync data", () => {
+      const h = noThrottle({ portalId: "north", run: 7 });
+      const a = h.connect();
+      const b = h.connect("10.0.0.2");
+      expect([a.sessid, b.sessid]).to.deep.equal(["north:7:1", "north:7:2"]);
+      expect(h.channel.sent).to.deep.equal([
+        { op: "session-connect", session: a.getSyncData() },
+        { op: "session-connect", session: b.getSyncData() },
+      ]);
+      expect(a.announced).to.equal(true);
+      expect(h.handler.get("north:7:1")).to.equal(a);
+      expect(h.handler.all()).to.deep.equal([a, b]);
+    });
+
+    it("keeps a sessid the session already has", () => {
+      const h = noThrottle();
+      const s = h.session();
+      s.sessid = "portal:0:99";
+      h.handler.connect(s);
+      expect(s.sessid).to.equal("portal:0:99");
+      expect(h.handler.get("portal:0:99")).to.equal(s);
+      // the allocator was not consumed
+      expect(h.connect().sessid).to.equal("portal:1:1");
+    });
+
+    it("registers but does not announce a session while no game is connected", () => {
+      const h = noThrottle({ gameConnected: false });
+      const s = h.connect();
+      expect(h.handler.get(s.sessid)).to.equal(s);
+      expect(s.announced).to.equal(false);
+      expect(h.channel.sent).to.deep.equal([]);
+      expect(h.handler.count_loggedin(true)).to.equal(1);
+    });
+
+    it("does not register a session that closed before the throttle released it", () => {
+      const h = makeHarness();
+      h.connect();
+      const queued = h.connect("10.0.0.9");
+      expect(h.handler.queuedConnections).to.equal(1);
+      queued.drop();
+      h.clock.advance(5000);
+      expect(h.handler.get(queued.sessid)).to.equal(undefined);
+      expect(h.channel.ofOp("session-connect")).to.have.length(1);
+      expect(h.channel.ofOp("session-disconnect")).to.deep.equal([]);
+    });
+  });
+
+  describe("sync", () => {
+    it("sends exactly the seven portal-owned keys of an announced session", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      s.protocol_flags.SCREENWIDTH = { 0: 120 };
+      s.logged_in = true;
+      h.channel.clear();
+      h.handler.sync(s);
+      const [msg] = h.channel.ofOp("session-connect-sync");
+      expect(h.channel.sent).to.have.length(1);
+      expect(Object.keys(msg!.session).sort()).to.deep.equal([...CONNECT_SYNC_KEYS].sort());
+      expect(msg!.session).to.deep.equal({
+        protocol_key: "test",
+        address: "127.0.0.1",
+        sessid: s.sessid,
+        csessid: null,
+        conn_time: START / 1000,
+        protocol_flags: { ENCODING: "utf-8", SCREENREADER: false, INPUTDEBUG: false, RAW: false, NOCOLOR: false, LOCALECHO: false, SCREENWIDTH: { 0: 120 } },
+        server_data: {},
+      });
+    });
+
+    it("sends nothing for a queued session, an unannounced session, or while the game is away", () => {
+      const h = makeHarness();
+      h.connect();
+      const queued = h.connect();
+      h.channel.clear();
+      h.handler.sync(queued);
+      expect(h.channel.sent).to.deep.equal([]);
+
+      const g = noThrottle({ gameConnected: false });
+      const unannounced = g.connect();
+      g.channel.connected = true;
+      g.handler.sync(unannounced);
+      expect(g.channel.sent).to.deep.equal([]);
+
+      const k = noThrottle();
+      const s = k.connect();
+      k.channel.clear();
+      k.channel.connected = false;
+      k.handler.sync(s);
+      k.channel.connected = true;
+      expect(k.channel.sent).to.deep.equal([]);
+    });
+  });
+
+  describe("disconnect (client side, H06)", () => {
+    it("tells the game exactly once and removes the session", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      const other = h.connect();
+      h.channel.clear();
+      s.drop();
+      s.drop();
+      h.handler.disconnect(s);
+      expect(h.channel.sent).to.deep.equal([{ op: "session-disconnect", sessid: s.sessid }]);
+      expect(h.handler.get(s.sessid)).to.equal(undefined);
+      expect(h.handler.all()).to.deep.equal([other]);
+    });
+
+    it("sends nothing for a session the game was never told about", () => {
+      const h = noThrottle({ gameConnected: false });
+      const s = h.connect();
+      h.channel.connected = true;
+      s.drop();
+      expect(h.channel.sent).to.deep.equal([]);
+      expect(h.handler.all()).to.deep.equal([]);
+    });
+
+    it("does not touch a different session registered under the same id", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      const stranger = h.session();
+      stranger.sessid = s.sessid;
+      h.channel.clear();
+      h.handler.disconnect(stranger);
+      expect(h.handler.get(s.sessid)).to.equal(s);
+      expect(h.channel.sent).to.deep.equal([]);
+    });
+
+    it("drops the input held for the session", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      h.channel.connected = false;
+      s.input("look");
+      expect(h.handler.pendingInputs).to.equal(1);
+      s.drop();
+      expect(h.handler.pendingInputs).to.equal(0);
+    });
+  });
+
+  describe("disconnect_all", () => {
+    it("tells the game once, closes every session with the reason and sends no per-session disconnects", () => {
+      const h = noThrottle();
+      const a = h.connect();
+      const b = h.connect();
+      h.channel.clear();
+      h.handler.disconnect_all("Portal shutting down.");
+      expect(h.channel.sent).to.deep.equal([{ op: "disconnect-all" }]);
+      expect(a.closeReasons).to.deep.equal(["Portal shutting down."]);
+      expect(b.closeReasons).to.deep.equal(["Portal shutting down."]);
+      expect(a.texts).to.deep.equal(["Portal shutting down."]);
+      expect(a.closedAlready).to.equal(true);
+      expect(h.handler.all()).to.deep.equal([]);
+      expect(h.handler.count_loggedin(true)).to.equal(0);
+    });
+
+    it("sends nothing to an absent game but still closes the sessions", () => {
+      const h = noThrottle();
+      const a = h.connect();
+      h.channel.clear();
+      h.channel.connected = false;
+      h.handler.disconnect_all();
+      h.channel.connected = true;
+      expect(h.channel.sent).to.deep.equal([]);
+      expect(a.closeReasons).to.deep.equal([undefined]);
+      expect(h.handler.all()).to.deep.equal([]);
+    });
+
+    it("keeps going when one session's close throws, logging PORTAL_ERR_SESSION_CALLBACK", () => {
+      const h = noThrottle();
+      const a = h.connect();
+      const b = h.connect();
+      a.close = () => {
+        throw new Error("socket gone");
+      };
+      h.handler.disconnect_all("bye");
+      expect(b.closeReasons).to.deep.equal(["bye"]);
+      expect(h.handler.all()).to.deep.equal([]);
+      const entry = h.logger.entries.find((e) => e.fields.code === ErrorCodes.SESSION_CALLBACK);
+      expect(entry?.fields.sessid).to.equal(a.sessid);
+      expect(entry?.msg).to.equal("close failed");
+    });
+  });
+
+  describe("server_connect", () => {
+    it("starts a plugin by dotted path through the launcher and returns its result", async () => {
+      const h = noThrottle();
+      const result = await h.handler.server_connect("plugins.irc.IrcBotFactory", { channel: "#test" });
+      expect(result).to.deep.equal({ id: "plugins.irc.IrcBotFactory#1", path: "plugins.irc.IrcBotFactory" });
+      expect(h.launcher.calls).to.deep.equal([{ path: "plugins.irc.IrcBotFactory", config: { channel: "#test" } }]);
+      await h.handler.server_connect("plugins.rss.RssBotFactory");
+      expect(h.launcher.calls[1]).to.deep.equal({ path: "plugins.rss.RssBotFactory", config: {} });
+    });
+  });
+
+  describe("server_disconnect (H07)", () => {
+    it("delivers the reason as text, then closes, without echoing a disconnect back to the game", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      const other = h.connect();
+      h.channel.clear();
+      h.handler.server_disconnect(s.sessid, "bye");
+      expect(s.sent).to.deep.equal([{ name: "text", args: ["bye"], kwargs: {} }]);
+      expect(s.closeReasons).to.deep.equal(["bye"]);
+      expect(s.closedAlready).to.equal(true);
+      expect(h.handler.get(s.sessid)).to.equal(undefined);
+      expect(h.handler.all()).to.deep.equal([other]);
+      expect(h.channel.sent).to.deep.equal([]);
+    });
+
+    it("closes without text when no reason is given", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      h.handler.server_disconnect(s.sessid);
+      expect(s.closeReasons).to.deep.equal([undefined]);
+      expect(s.texts).to.deep.equal([]);
+    });
+
+    it("ignores an unknown session id", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      h.handler.server_disconnect("portal:1:999", "bye");
+      expect(h.handler.all()).to.deep.equal([s]);
+      expect(s.closeReasons).to.deep.equal([]);
+    });
+
+    it("drops input held for the session", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      h.channel.connected = false;
+      s.input("say hi");
+      h.channel.connected = true;
+      h.handler.server_disconnect(s.sessid);
+      expect(h.handler.pendingInputs).to.equal(0);
+    });
+  });
+
+  describe("server_disconnect_all (H07)", () => {
+    it("closes every session with the reason; the portal ends with zero sessions and echoes nothing", () => {
+      const h = noThrottle();
+      const sessions = [h.connect(), h.connect(), h.connect()];
+      h.channel.clear();
+      h.handler.server_disconnect_all("Server shutting down.");
+      for (const s of sessions) {
+        expect(s.texts).to.deep.equal(["Server shutting down."]);
+        expect(s.closedAlready).to.equal(true);
+      }
+      expect(h.handler.all()).to.deep.equal([]);
+      expect(h.handler.count_loggedin(true)).to.equal(0);
+      expect(h.channel.sent).to.deep.equal([]);
+    });
+  });
+
+  describe("server_logged_in (H08)", () => {
+    it("marks the session logged in, stores uid/uname and calls at_login", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      h.connect();
+      expect(h.handler.count_loggedin()).to.equal(0);
+      h.handler.server_logged_in(s.sessid, 42, "Alice");
+      expect(s.logged_in).to.equal(true);
+      expect(s.uid).to.equal(42);
+      expect(s.uname).to.equal("Alice");
+      expect(s.logins).to.equal(1);
+      expect(h.handler.count_loggedin()).to.equal(1);
+      expect(h.handler.count_loggedin(true)).to.equal(2);
+    });
+
+    it("leaves uname alone when it is not given", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      s.uname = "kept";
+      h.handler.server_logged_in(s.sessid, "u-1");
+      expect(s.uid).to.equal("u-1");
+      expect(s.uname).to.equal("kept");
+    });
+
+    it("throws PORTAL_ERR_UNKNOWN_SESSION for an unknown session", () => {
+      const h = noThrottle();
+      let caught: unknown;
+      try {
+        h.handler.server_logged_in("portal:1:404", 1);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).to.be.instanceOf(PortalError);
+      expect((caught as PortalError).code).to.equal("PORTAL_ERR_UNKNOWN_SESSION");
+      expect((caught as PortalError).details).to.deep.equal({ sessid: "portal:1:404" });
+    });
+
+    it("logs a throwing at_login and still counts the login", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      s.throwOnLogin = true;
+      h.handler.server_logged_in(s.sessid, 1);
+      expect(s.logged_in).to.equal(true);
+      const entry = h.logger.entries.find((e) => e.fields.code === ErrorCodes.SESSION_CALLBACK);
+      expect(entry?.msg).to.equal("at_login failed");
+    });
+  });
+
+  describe("server_session_sync (H09)", () => {
+    it("merges protocol_flags without deleting others (partial sync) and keeps unknown sessions when not clean", () => {
+      const h = noThrottle();
+      const a = h.connect();
+      const b = h.connect();
+      a.protocol_flags.ANSI = true;
+      h.handler.server_session_sync([{ sessid: a.sessid, protocol_flags: { NOCOLOR: true } }], false);
+      expect(a.protocol_flags).to.deep.equal({ ENCODING: "utf-8", SCREENREADER: false, INPUTDEBUG: false, RAW: false, NOCOLOR: true, LOCALECHO: false, ANSI: true });
+      expect(h.handler.all()).to.deep.equal([a, b]);
+      expect(b.closeReasons).to.deep.equal([]);
+    });
+
+    it("applies game state (login, puppet, server_data) but never portal-owned keys", () => {
+      const h = noThrottle();
+      const a = h.connect();
+      h.handler.server_session_sync([{
+        sessid: a.sessid, logged_in: true, uid: 5, uname: "Bob", puid: 17, cmd_total: 9,
+        server_data: { cmdset: "Account" }, protocol_key: "evil", address: "6.6.6.6",
+      } as never], false);
+      expect(a.logged_in).to.equal(true);
+      expect([a.uid, a.uname, a.puid, a.cmd_total]).to.deep.equal([5, "Bob", 17, 9]);
+      expect(a.server_data).to.deep.equal({ cmdset: "Account" });
+      expect(a.protocol_key).to.equal("test");
+      expect(a.address).to.equal("127.0.0.1");
+      expect(h.handler.get(a.sessid)).to.equal(a);
+    });
+
+    it("with clean, disconnects (with no reason text) every session the game does not know", () => {
+      const h = noThrottle();
+      const a = h.connect();
+      const b = h.connect();
+      const c = h.connect();
+      h.channel.clear();
+      h.handler.server_session_sync([{ sessid: a.sessid }, { sessid: c.sessid }, { sessid: "portal:1:77" }], true);
+      expect(h.handler.all()).to.deep.equal([a, c]);
+      expect(b.closeReasons).to.deep.equal([undefined]);
+      expect(b.texts).to.deep.equal([]);
+      expect(b.closedAlready).to.equal(true);
+      expect(a.closedAlready).to.equal(false);
+      expect(h.channel.sent).to.deep.equal([]);
+    });
+
+    it("skips an entry with a wrongly typed field, logs PORTAL_ERR_LINK_MESSAGE naming it, and applies the others", () => {
+      const h = noThrottle();
+      const a = h.connect();
+      const b = h.connect();
+      h.handler.server_session_sync([
+        { sessid: a.sessid, logged_in: "yes", uid: 3 } as never,
+        { sessid: b.sessid, uid: 4, logged_in: true },
+      ], true);
+      expect(a.uid).to.equal(null);
+      expect(a.logged_in).to.equal(false);
+      expect(b.uid).to.equal(4);
+      expect(h.handler.all()).to.deep.equal([a, b]);
+      const entry = h.logger.entries.find((e) => e.fields.code === ErrorCodes.LINK_MESSAGE);
+      expect(entry?.fields).to.deep.include({ sessid: a.sessid, key: "logged_in" });
+    });
+
+    it("does not throw on entries whose keys collide with Object.prototype names", () => {
+      const h = noThrottle();
+      const a = h.connect();
+      const entries = JSON.parse(`[{"sessid":"${a.sessid}","__proto__":1,"hasOwnProperty":2,"constructor":3,"uid":8}]`) as never[];
+      h.handler.server_session_sync(entries, false);
+      expect(a.uid).to.equal(8);
+    });
+  });
+
+  describe("count_loggedin", () => {
+    it("counts logged-in registered sessions, or all of them when asked; queued ones never", () => {
+      const h = makeHarness();
+      const a = h.connect();
+      h.connect(); // queued
+      expect(h.handler.count_loggedin()).to.equal(0);
+      expect(h.handler.count_loggedin(true)).to.equal(1);
+      h.handler.server_logged_in(a.sessid, 1);
+      expect(h.handler.count_loggedin()).to.equal(1);
+      h.clock.advance(500);
+      expect(h.handler.count_loggedin(true)).to.equal(2);
+      expect(h.handler.count_loggedin()).to.equal(1);
+    });
+  });
+
+  describe("sessions_from_csessid", () => {
+    it("returns every session (logged in or not) with that csessid, and none for an empty one", () => {
+      const h = noThrottle();
+      const a = h.connect();
+      const b = h.connect();
+      const c = h.connect();
+      const d = h.connect();
+      a.csessid = "web-1";
+      b.csessid = "web-2";
+      c.csessid = "web-1";
+      c.logged_in = true;
+      d.csessid = "";
+      expect(h.handler.sessions_from_csessid("web-1")).to.deep.equal([a, c]);
+      expect(h.handler.sessions_from_csessid("web-2")).to.deep.equal([b]);
+      expect(h.handler.sessions_from_csessid("web-3")).to.deep.equal([]);
+      expect(h.handler.sessions_from_csessid("")).to.deep.equal([]);
+    });
+  });
+
+  describe("announce_all", () => {
+    it("sends the text to every registered session, not to queued ones", () => {
+      const h = makeHarness();
+      const a = h.connect();
+      const queued = h.connect();
+      h.handler.announce_all("Server restarted.");
+      expect(a.sent).to.deep.equal([{ name: "text", args: ["Server restarted."], kwargs: { options: {} } }]);
+      expect(queued.texts).to.deep.equal(["Portico DoS protection is active. You are queued to connect in 0.5 seconds ..."]);
+    });
+  });
+
+  describe("data_in", () => {
+    it("forwards accepted input to the game and stamps cmd_last", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      h.channel.clear();
+      h.clock.advance(2500);
+      s.input("look");
+      s.oob("Core.Hello", [{ client: "x" }], { k: 1 });
+      expect(h.channel.sent).to.deep.equal([
+        { op: "data-in", sessid: s.sessid, cmds: [["text", ["look"], {}]] },
+        { op: "data-in", sessid: s.sessid, cmds: [["Core.Hello", [{ client: "x" }], { k: 1 }]] },
+      ]);
+      expect(s.cmd_last).to.equal((START + 2500) / 1000);
+      expect(s.cmd_last_visible).to.equal(START / 1000);
+    });
+
+    it("forwards several tuples of one call as one message", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      h.channel.clear();
+      h.handler.data_in(s, [["text", ["a"], {}], ["text", ["b"], {}]]);
+      expect(h.channel.sent).to.deep.equal([{ op: "data-in", sessid: s.sessid, cmds: [["text", ["a"], {}], ["text", ["b"], {}]] }]);
+    });
+
+    it("does not stamp cmd_last for rejected input", () => {
+      const h = noThrottle({ limits: { maxCharLimit: 3 } });
+      const s = h.connect();
+      h.clock.advance(1000);
+      s.input("toolong");
+      expect(s.cmd_last).to.equal(START / 1000);
+      expect(s.texts).to.deep.equal(["You entered a string that was too long. Please break it up into multiple parts."]);
+    });
+
+    it("ignores input from a closed session", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      s.drop();
+      h.channel.clear();
+      h.handler.data_in(s, [["text", ["look"], {}]]);
+      expect(h.channel.sent).to.deep.equal([]);
+      expect(h.handler.pendingInputs).to.equal(0);
+    });
+
+    it("holds input of a queued session (no notice) and sends it right after the session is announced", () => {
+      const h = makeHarness();
+      h.connect();
+      const s = h.connect();
+      s.input("north");
+      s.input("look");
+      expect(h.handler.pendingInputs).to.equal(2);
+      expect(s.texts).to.deep.equal(["Portico DoS protection is active. You are queued to connect in 0.5 seconds ..."]);
+      h.channel.clear();
+      h.clock.advance(500);
+      expect(h.channel.sent).to.deep.equal([
+        { op: "session-connect", session: s.getSyncData() },
+        { op: "data-in", sessid: s.sessid, cmds: [["text", ["north"], {}], ["text", ["look"], {}]] },
+      ]);
+      expect(h.handler.pendingInputs).to.equal(0);
+    });
+
+    it("while the game is away holds input per session, says 'restarting' once, and flushes on reconnect", () => {
+      const h = noThrottle();
+      const a = h.connect();
+      const b = h.connect();
+      h.channel.connected = false;
+      h.handler.onGameDisconnected();
+      a.input("say hi");
+      a.input("look");
+      b.oob("Core.Ping");
+      expect(a.texts).to.deep.equal([RESTARTING]);
+      expect(b.texts).to.deep.equal([RESTARTING]);
+      expect(h.handler.pendingInputs).to.equal(3);
+      h.channel.clear();
+      h.channel.connected = true;
+      h.handler.onGameConnected(1, START / 1000);
+      expect(h.channel.sent.map((m) => m.op)).to.deep.equal(["portal-sync", "data-in", "data-in"]);
+      expect(h.channel.sent.slice(1)).to.deep.equal([
+        { op: "data-in", sessid: a.sessid, cmds: [["text", ["say hi"], {}], ["text", ["look"], {}]] },
+        { op: "data-in", sessid: b.sessid, cmds: [["Core.Ping", [], {}]] },
+      ]);
+      expect(h.handler.pendingInputs).to.equal(0);
+      // the notice is given again on the next absence
+      h.channel.connected = false;
+      a.input("again");
+      expect(a.texts).to.deep.equal([RESTARTING, RESTARTING]);
+    });
+
+    it("bounds held input by limits.pendingInputMax and tells the player each line not kept", () => {
+      const h = noThrottle({ limits: { pendingInputMax: 2 } });
+      const s = h.connect();
+      h.channel.connected = false;
+      s.input("one");
+      s.input("two");
+      s.input("three");
+      s.oob("Char.Vitals");
+      expect(s.texts).to.deep.equal([
+        RESTARTING,
+        "The game is still restarting and your input buffer is full; this line was not kept: three",
+        "The game is still restarting and your input buffer is full; this line was not kept: Char.Vitals",
+      ]);
+      expect(h.logger.codes().filter((c) => c === ErrorCodes.INPUT_QUEUE_FULL)).to.have.length(2);
+      expect(h.handler.pendingInputs).to.equal(2);
+      h.channel.connected = true;
+      h.handler.onGameConnected(1, 0);
+      expect(h.channel.cmdsFor(s.sessid)).to.deep.equal([["text", ["one"], {}], ["text", ["two"], {}]]);
+    });
+  });
+
+  describe("data_out", () => {
+    it("dispatches to the session's send_<name> methods (prompt last, empty text dropped, options present)", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      h.handler.data_out(s.sessid, [["prompt", ["> "], {}], ["text", [""], {}], ["text", ["You see a room."], { options: { raw: true } }], ["Custom", [1], {}]]);
+      expect(s.sent).to.deep.equal([
+        { name: "text", args: ["You see a room."], kwargs: { options: { raw: true } } },
+        { name: "default:Custom", args: [1], kwargs: { options: {} } },
+        { name: "prompt", args: ["> "], kwargs: { options: {} } },
+      ]);
+    });
+
+    it("drops output for an unknown session with a debug PORTAL_ERR_UNKNOWN_SESSION entry", () => {
+      const h = noThrottle();
+      h.handler.data_out("portal:1:404", [["text", ["hi"], {}]]);
+      expect(h.logger.entries).to.deep.equal([
+        { level: "debug", fields: { code: "PORTAL_ERR_UNKNOWN_SESSION", sessid: "portal:1:404" }, msg: "output for an unknown session dropped" },
+      ]);
+    });
+
+    it("skips malformed instructions, logs their indexes with PORTAL_ERR_BAD_OUTPUT and delivers the rest", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      h.handler.data_out(s.sessid, [["text", ["a"], {}], "junk", ["text", "b", {}], ["text", ["c"], {}], ["", [], {}]]);
+      expect(s.texts).to.deep.equal(["a", "c"]);
+      const entry = h.logger.entries.find((e) => e.fields.code === ErrorCodes.BAD_OUTPUT);
+      expect(entry?.level).to.equal("warn");
+      expect(entry?.fields.indexes).to.deep.equal([1, 2, 4]);
+    });
+  });
+
+  describe("restart modes (onGameConnected / onGameDisconnected / onGameStopRequested)", () => {
+    const cycle = (h: ReturnType<typeof makeHarness>, stop?: "reload" | "reset" | "shutdown") => {
+      if (stop) h.handler.onGameStopRequested(stop);
+      h.channel.connected = false;
+      h.handler.onGameDisconnected();
+      h.channel.connected = true;
+      h.channel.clear();
+      h.handler.onGameConnected(3, 1_700_000_000);
+      return h.channel.ofOp("portal-sync")[0]!.mode;
+    };
+
+    it("reports cold on the first connect after the portal starts", () => {
+      const h = noThrottle();
+      expect(h.handler.restartMode).to.equal("cold");
+      h.handler.onGameConnected(1, 1);
+      expect(h.channel.ofOp("portal-sync")[0]!.mode).to.equal("cold");
+    });
+
+    it("reports reload, reset, cold (after a game shutdown) and crash (no stop request)", () => {
+      const h = noThrottle();
+      h.handler.onGameConnected(3, 1_700_000_000);
+      expect(cycle(h, "reload")).to.equal("reload");
+      expect(cycle(h, "reset")).to.equal("reset");
+      expect(cycle(h, "shutdown")).to.equal("cold");
+      expect(cycle(h)).to.equal("crash");
+      expect(h.handler.restartMode).to.equal("crash");
+    });
+
+    it("forgets a stop request once the game has gone (the next drop without one is a crash)", () => {
+      const h = noThrottle();
+      expect(cycle(h, "reload")).to.equal("reload");
+      expect(cycle(h)).to.equal("crash");
+    });
+
+    it("forgets a stop request when a new game connects before the old one dropped", () => {
+      const h = noThrottle();
+      h.handler.onGameStopRequested("reload");
+      h.handler.onGameConnected(1, 1);
+      h.channel.connected = false;
+      h.handler.onGameDisconnected();
+      expect(h.handler.restartMode).to.equal("crash");
+    });
+
+    it("hands every session to the game in the portal-sync, naming those it has never seen as fresh", () => {
+      const h = noThrottle({ portalId: "west", run: 4 });
+      const old = h.connect();
+      old.logged_in = true;
+      old.puid = 12;
+      h.channel.connected = false;
+      h.handler.onGameStopRequested("reload");
+      h.handler.onGameDisconnected();
+      const fresh = h.connect("10.1.1.1");
+      expect(fresh.announced).to.equal(false);
+      h.channel.connected = true;
+      h.channel.clear();
+      h.handler.onGameConnected(4, 1_700_000_123.5);
+      expect(h.channel.sent).to.deep.equal([{
+        op: "portal-sync",
+        version: 1,
+        mode: "reload",
+        portal_id: "west",
+        portal_run: 4,
+        portal_start_time: 1_700_000_123.5,
+        sessions: [old.getSyncData(), fresh.getSyncData()],
+        fresh: [fresh.sessid],
+      }]);
+      expect(fresh.announced).to.equal(true);
+      // a later drop of the now announced session is reported
+      h.channel.clear();
+      fresh.drop();
+      expect(h.channel.sent).to.deep.equal([{ op: "session-disconnect", sessid: fresh.sessid }]);
+    });
+
+    it("leaves out sessions that closed while the game was away", () => {
+      const h = noThrottle();
+      const a = h.connect();
+      const b = h.connect();
+      h.channel.connected = false;
+      h.handler.onGameDisconnected();
+      a.drop();
+      h.channel.connected = true;
+      h.handler.onGameConnected(1, 1);
+      const [sync] = h.channel.ofOp("portal-sync");
+      expect(sync!.sessions.map((s) => s.sessid)).to.deep.equal([b.sessid]);
+      expect(sync!.fresh).to.deep.equal([]);
+      expect(sync!.mode).to.equal("crash");
+    });
+
+    it("delivers connections made before any game connected once one does (H05)", () => {
+      const h = makeHarness({ gameConnected: false });
+      const a = h.connect();
+      const b = h.connect();
+      h.clock.advance(500);
+      expect(h.handler.all()).to.deep.equal([a, b]);
+      h.channel.connected = true;
+      h.handler.onGameConnected(1, 1);
+      const [sync] = h.channel.ofOp("portal-sync");
+      expect(sync!.fresh).to.deep.equal([a.sessid, b.sessid]);
+      expect(sync!.mode).to.equal("cold");
+    });
+  });
+
+  describe("stop", () => {
+    it("empties the connection queue; queued sessions are never announced", () => {
+      const h = makeHarness();
+      h.connect();
+      h.connect();
+      h.connect();
+      expect(h.handler.queuedConnections).to.equal(2);
+      h.handler.stop();
+      expect(h.handler.queuedConnections).to.equal(0);
+      expect(h.clock.pendingTimers).to.equal(0);
+      h.clock.advance(10_000);
+      expect(h.channel.ofOp("session-connect")).to.have.length(1);
+    });
+  });
+});
