@@ -19,6 +19,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`portico: ${errorMessage(err)}\n`);
+  const code = (err as { code?: unknown }).code;
+  process.stderr.write(`portico: ${typeof code === "string" ? `[${code}] ` : ""}${errorMessage(err)}\n`);
   process.exit(1);
 });

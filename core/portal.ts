@@ -58,12 +58,12 @@ export class Portal {
   }
 
   get handler(): PortalSessionHandler {
-    if (!this.handlerImpl) throw new PortalError(ErrorCodes.CONFIG_INVALID, "portal not started");
+    if (!this.handlerImpl) throw new PortalError(ErrorCodes.PORTAL_STATE, "portal not started");
     return this.handlerImpl;
   }
 
   get launcher(): ProtocolLauncher {
-    if (!this.launcherImpl) throw new PortalError(ErrorCodes.CONFIG_INVALID, "portal not started");
+    if (!this.launcherImpl) throw new PortalError(ErrorCodes.PORTAL_STATE, "portal not started");
     return this.launcherImpl;
   }
 
@@ -77,7 +77,7 @@ export class Portal {
   }
 
   async start(): Promise<void> {
-    if (this.state !== "new") throw new PortalError(ErrorCodes.CONFIG_INVALID, `portal cannot start from state ${this.state}`);
+    if (this.state !== "new") throw new PortalError(ErrorCodes.PORTAL_STATE, `portal cannot start from state ${this.state}`);
     this.state = "starting";
     this.dataDir.ensure();
     this.run = this.dataDir.nextRun();

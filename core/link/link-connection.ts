@@ -29,7 +29,6 @@ export class LinkConnection {
   private outboxBytes = 0;
   private flushScheduled = false;
   private lastReceived = Date.now();
-  private sentSinceTick = false;
   private heartbeat: NodeJS.Timeout | undefined;
   private isClosed = false;
   /** Bytes written to the socket so far (for status and benchmarks). */
@@ -97,7 +96,6 @@ export class LinkConnection {
       batchBytes += json.length + 1;
     }
     if (batch.length > 0) this.write(batch);
-    this.sentSinceTick = true;
   }
 
   /** Sends what is pending, then ends the connection. */
@@ -154,12 +152,13 @@ export class LinkConnection {
   }
 
   private tick(): void {
-    if (Date.now() - this.lastReceived > 3 * this.options.heartbeatMs) {
+    const silentFor = Date.now() - this.lastReceived;
+    if (silentFor > 3 * this.options.heartbeatMs) {
       this.destroy(new PortalError(ErrorCodes.LINK_TIMEOUT, `link peer silent for more than ${3 * this.options.heartbeatMs} ms`));
       return;
     }
-    if (!this.sentSinceTick) this.send({ op: "ping" });
-    this.sentSinceTick = false;
+    // Ask for a sign of life whenever the peer has been quiet, however much we are sending.
+    if (silentFor >= this.options.heartbeatMs) this.send({ op: "ping" });
   }
 
   private finish(err?: PortalError): void {

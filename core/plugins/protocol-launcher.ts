@@ -113,7 +113,7 @@ export class ProtocolLauncher implements Launcher {
       try {
         await r.factory.reload?.();
       } catch (err) {
-        this.services.logger.error({ code: ErrorCodes.PLUGIN_CONFIG, plugin: r.path, err }, `reload of ${r.path} failed: ${errorMessage(err)}`);
+        this.services.logger.error({ code: ErrorCodes.PLUGIN_RELOAD, plugin: r.path, err }, `reload of ${r.path} failed: ${errorMessage(err)}`);
       }
     }
   }

@@ -2,7 +2,7 @@ import type { PortalConfig } from "../config/portal-config.js";
 import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError } from "../errors/portal-error.js";
 import type { GameChannel } from "../link/game-channel.js";
-import type { RestartMode, StopMode } from "../link/link-messages.js";
+import { LINK_VERSION, type RestartMode, type StopMode } from "../link/link-messages.js";
 import type { Logger } from "../logging/logger.js";
 import { prepareTuples, type CommandTuple } from "../messages/command-tuple.js";
 import type { Launcher, LaunchResult } from "../plugins/launcher.js";
@@ -87,7 +87,7 @@ export class PortalSessionHandler implements SessionPort {
     const { accepted, rejected } = this.guard.check(session, commands, now);
     for (const r of rejected) {
       this.logger.debug({ code: r.code, sessid: session.sessid, command: r.name }, "input rejected");
-      this.tell(session, r.message);
+      this.tell(session, fill(r.message, { servername: this.deps.config.serverName }));
     }
     if (accepted.length === 0) return;
     session.cmd_last = now / 1000;
@@ -211,7 +211,7 @@ export class PortalSessionHandler implements SessionPort {
     const sessions = [...this.sessions.values()];
     this.deps.channel.send({
       op: "portal-sync",
-      version: 1,
+      version: LINK_VERSION,
       mode: this.restartMode,
       portal_id: this.deps.config.portalId,
       portal_run: portalRun,

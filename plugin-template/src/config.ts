@@ -1,4 +1,4 @@
-import { readNumber, readString } from "../../core/index.js";
+import { configError, readNumber, readString } from "../../core/index.js";
 
 export interface LineConfig {
   host: string;
@@ -9,10 +9,15 @@ export interface LineConfig {
 
 const PLUGIN = "plugins.line.LineFactory";
 
+const KNOWN = new Set(["host", "port", "maxLineBytes"]);
+
 export function parseLineConfig(raw: Record<string, unknown>): LineConfig {
+  for (const key of Object.keys(raw)) if (!KNOWN.has(key)) throw configError(PLUGIN, key, "unknown key");
+  const port = readNumber(PLUGIN, raw, "port", 4000, 0, 65535);
+  if (!Number.isInteger(port)) throw configError(PLUGIN, "port", `expected a whole number, got ${port}`);
   return {
     host: readString(PLUGIN, raw, "host", "0.0.0.0"),
-    port: readNumber(PLUGIN, raw, "port", 4000, 0, 65535),
+    port,
     maxLineBytes: readNumber(PLUGIN, raw, "maxLineBytes", 16 * 1024, 16, 16 * 1024 * 1024),
   };
 }

@@ -4,6 +4,8 @@ import { PortalSession, type Kwargs, type SessionPort } from "../../core/index.j
 /** One plain line-based TCP connection: each line is a `text` input; `text` output is written as lines. */
 export class LineSession extends PortalSession {
   private buffer: Buffer = Buffer.alloc(0);
+  /** After an over-long line: drop bytes up to its end. */
+  private discarding = false;
 
   constructor(port: SessionPort, private readonly socket: Socket, private readonly maxLineBytes: number) {
     super(port, "line", socket.remoteAddress ?? null);
@@ -20,11 +22,13 @@ export class LineSession extends PortalSession {
       const end = nl > 0 && this.buffer[nl - 1] === 0x0d ? nl - 1 : nl;
       const line = this.buffer.subarray(0, end);
       this.buffer = this.buffer.subarray(nl + 1);
-      this.textIn(Buffer.from(line));
+      if (this.discarding) this.discarding = false;
+      else this.textIn(Buffer.from(line));
     }
     if (this.buffer.length > this.maxLineBytes) {
       this.buffer = Buffer.alloc(0);
-      this.send_text(["Line too long; it was discarded."], {});
+      if (!this.discarding) this.send_text(["Line too long; it was discarded."], {});
+      this.discarding = true;
     }
   }
 

@@ -55,7 +55,7 @@ export class TelnetFactory implements ProtocolFactory {
       (this.server as TlsServer).setSecureContext(this.readCertificates());
       this.logger.info({ port: this.boundPort }, "TLS certificate reloaded");
     } catch (err) {
-      this.logger.error({ code: ErrorCodes.PLUGIN_CONFIG, err }, `TLS certificate reload failed; keeping the old one: ${errorMessage(err)}`);
+      this.logger.error({ code: ErrorCodes.PLUGIN_RELOAD, err }, `TLS certificate reload failed; keeping the old one: ${errorMessage(err)}`);
     }
   }
 
