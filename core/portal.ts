@@ -27,6 +27,10 @@ export interface PortalOptions {
   onGameStopRequested?: (mode: StopMode) => void;
   /** Called when the game asks the whole portal to shut down. */
   onShutdownRequested?: () => void;
+  /** Called after a game connected and was handed the sessions. */
+  onGameConnected?: () => void;
+  /** Link secret to use instead of <dataDir>/link.secret (PORTICO_LINK_SECRET). */
+  linkSecret?: string;
 }
 
 /**
@@ -45,6 +49,7 @@ export class Portal {
   private launcherImpl: ProtocolLauncher | undefined;
   private handlerImpl: PortalSessionHandler | undefined;
   private run = 0;
+  private secret = "";
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
 
   constructor(private readonly options: PortalOptions = {}) {
@@ -76,17 +81,34 @@ export class Portal {
     return this.run;
   }
 
+  /** The link secret in use (the admin endpoint authenticates with it too). */
+  get linkSecret(): string {
+    return this.secret;
+  }
+
+  /** Asks the connected game to stop (`server-stop`); the next sync reports the mode. False when no game is connected. */
+  requestGameStop(mode: StopMode): boolean {
+    if (!this.link?.connected) return false;
+    this.handler.onGameStopRequested(mode);
+    this.link.send({ op: "server-stop", mode });
+    return true;
+  }
+
   async start(): Promise<void> {
     if (this.state !== "new") throw new PortalError(ErrorCodes.PORTAL_STATE, `portal cannot start from state ${this.state}`);
     this.state = "starting";
     this.dataDir.ensure();
     this.run = this.dataDir.nextRun();
-    const secret = this.dataDir.linkSecret();
+    const secret = this.options.linkSecret ?? this.dataDir.linkSecret();
+    this.secret = secret;
     const info: PortalInfo = { portalId: this.config.portalId, serverName: this.config.serverName, startTime: this.startTime, dataDir: this.config.dataDir };
 
     let dispatcher: LinkDispatcher | undefined;
     const link = new LinkServer(this.config.link, secret, this.logger.child({ part: "link" }), {
-      gameConnected: () => this.handler.onGameConnected(this.run, this.startTime / 1000),
+      gameConnected: () => {
+        this.handler.onGameConnected(this.run, this.startTime / 1000);
+        this.options.onGameConnected?.();
+      },
       gameMessage: (msg) => dispatcher?.handle(msg),
       gameDisconnected: () => this.handler.onGameDisconnected(),
     });

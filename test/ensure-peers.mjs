@@ -5,7 +5,12 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
 /** Package → a file it installs that the tests use. Extend as suites that drive real peers land. */
-export const PEERS = [];
+export const PEERS = [
+  { pkg: "telnet", file: "/usr/bin/telnet" },
+  { pkg: "tintin++", file: "/usr/games/tt++" },
+  { pkg: "bsdutils", file: "/usr/bin/script" },
+  { pkg: "openssl", file: "/usr/bin/openssl" },
+];
 
 const missing = PEERS.filter((p) => !existsSync(p.file));
 if (missing.length > 0) {

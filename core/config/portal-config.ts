@@ -51,6 +51,30 @@ export interface ListenerConfig {
   config: Record<string, unknown>;
 }
 
+/** The loopback admin endpoint (health, metrics, status, reload, stop) used by the CLI. */
+export interface AdminConfig {
+  enabled: boolean;
+  host: string;
+  port: number;
+}
+
+/** The game process the `portico` CLI runs and supervises. */
+export interface GameConfig {
+  enabled: boolean;
+  /** A JavaScript file to run as the game; empty means the bundled default game. */
+  entry: string;
+  /** The default game's database; empty means <dataDir>/game.sqlite. */
+  db: string;
+  /** Restart back-off after a crash: first delay, growth factor, cap. */
+  restartInitialMs: number;
+  restartFactor: number;
+  restartMaxMs: number;
+  /** How long a game asked to stop may take before it is killed. */
+  stopTimeoutMs: number;
+}
+
+export type LogLevelName = "debug" | "info" | "warn" | "error";
+
 export interface PortalConfig {
   portalId: string;
   serverName: string;
@@ -60,6 +84,11 @@ export interface PortalConfig {
   link: LinkConfig;
   plugins: { allowPackages: string[] };
   listeners: ListenerConfig[];
+  admin: AdminConfig;
+  game: GameConfig;
+  logLevel: LogLevelName;
+  /** Reserved for the websocket web client (not bundled yet). */
+  web: { port: number };
 }
 
 export const DEFAULT_CONFIG: PortalConfig = {
@@ -96,9 +125,19 @@ export const DEFAULT_CONFIG: PortalConfig = {
   },
   plugins: { allowPackages: [] },
   listeners: [],
+  admin: { enabled: true, host: "127.0.0.1", port: 4005 },
+  game: { enabled: true, entry: "", db: "", restartInitialMs: 1000, restartFactor: 1.5, restartMaxMs: 30_000, stopTimeoutMs: 4000 },
+  logLevel: "info",
+  web: { port: 4001 },
 };
 
-type Rule = { kind: "number"; min: number; max: number; integer?: boolean } | { kind: "string"; pattern?: RegExp } | { kind: "strings" } | { kind: "listeners" };
+type Rule =
+  | { kind: "number"; min: number; max: number; integer?: boolean }
+  | { kind: "string"; pattern?: RegExp }
+  | { kind: "boolean" }
+  | { kind: "enum"; values: readonly string[] }
+  | { kind: "strings" }
+  | { kind: "listeners" };
 
 const num = (min: number, max: number, integer = true): Rule => ({ kind: "number", min, max, integer });
 const RULES: Record<string, Record<string, Rule> | Rule> = {
@@ -126,6 +165,18 @@ const RULES: Record<string, Record<string, Rule> | Rule> = {
   },
   plugins: { allowPackages: { kind: "strings" } },
   listeners: { kind: "listeners" },
+  admin: { enabled: { kind: "boolean" }, host: { kind: "string", pattern: /^\S+$/ }, port: num(0, 65535) },
+  game: {
+    enabled: { kind: "boolean" },
+    entry: { kind: "string" },
+    db: { kind: "string" },
+    restartInitialMs: num(10, 600_000),
+    restartFactor: num(1, 10, false),
+    restartMaxMs: num(10, 3_600_000),
+    stopTimeoutMs: num(100, 600_000),
+  },
+  logLevel: { kind: "enum", values: ["debug", "info", "warn", "error"] },
+  web: { port: num(0, 65535) },
 };
 
 function isRule(r: Record<string, Rule> | Rule): r is Rule {
@@ -146,6 +197,12 @@ function checkValue(key: string, rule: Rule, value: unknown): unknown {
     case "string":
       if (typeof value !== "string") fail(key, `expected a string, got ${JSON.stringify(value)}`);
       if (rule.pattern && !rule.pattern.test(value)) fail(key, `invalid value ${JSON.stringify(value)}`);
+      return value;
+    case "boolean":
+      if (typeof value !== "boolean") fail(key, `expected true or false, got ${JSON.stringify(value)}`);
+      return value;
+    case "enum":
+      if (typeof value !== "string" || !rule.values.includes(value)) fail(key, `expected one of ${rule.values.join(", ")}, got ${JSON.stringify(value)}`);
       return value;
     case "strings":
       if (!Array.isArray(value) || !value.every((v) => typeof v === "string" && v.length > 0)) fail(key, "expected a list of non-empty strings");

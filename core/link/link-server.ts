@@ -164,7 +164,7 @@ export class LinkServer implements GameChannel {
       // ended (e.g. a reload it announced) before the new game is synced.
       this.events.gameDisconnected(new PortalError(ErrorCodes.LINK_REPLACED, "replaced by a newly connected game"));
     }
-    this.logger.info({ pid: hello.pid, info: hello.info, remote: conn.socket.remoteAddress }, "game connected to the link");
+    this.logger.info({ gamePid: hello.pid, info: hello.info, remote: conn.socket.remoteAddress }, "game connected to the link");
     this.events.gameConnected(hello);
     return true;
   }

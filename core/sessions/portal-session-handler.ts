@@ -40,6 +40,13 @@ export class PortalSessionHandler implements SessionPort {
   private readonly logger: Logger;
   private closingAll = false;
   private stopRequested: StopMode | undefined;
+  /** Counters for metrics: inputs forwarded or held, instructions dispatched, inputs rejected, bytes of closed sessions. */
+  readonly stats = {
+    commandsIn: 0,
+    commandsOut: 0,
+    inputsRejected: 0,
+    closedBytes: new Map<string, { in: number; out: number }>(),
+  };
   /** What the next portal-sync tells the game about how the previous game process ended. */
   restartMode: RestartMode = "cold";
 
@@ -73,6 +80,10 @@ export class PortalSessionHandler implements SessionPort {
 
   disconnect(session: PortalSession): void {
     this.pending.drop(session);
+    const bytes = this.stats.closedBytes.get(session.protocol_key) ?? { in: 0, out: 0 };
+    bytes.in += session.bytesIn;
+    bytes.out += session.bytesOut;
+    this.stats.closedBytes.set(session.protocol_key, bytes);
     if (this.throttle.remove(session)) return;
     if (!this.isRegistered(session)) return;
     this.sessions.delete(session.sessid);
@@ -85,11 +96,13 @@ export class PortalSessionHandler implements SessionPort {
     if (session.closedAlready) return;
     const now = this.deps.clock.now();
     const { accepted, rejected } = this.guard.check(session, commands, now);
+    this.stats.inputsRejected += rejected.length;
     for (const r of rejected) {
       this.logger.debug({ code: r.code, sessid: session.sessid, command: r.name }, "input rejected");
       this.tell(session, fill(r.message, { servername: this.deps.config.serverName }));
     }
     if (accepted.length === 0) return;
+    this.stats.commandsIn += accepted.length;
     session.cmd_last = now / 1000;
     if (session.protocol_flags.LOCALECHO === true) {
       for (const [name, args] of accepted) if (name === "text") this.tell(session, String(args[0] ?? ""));
@@ -118,6 +131,7 @@ export class PortalSessionHandler implements SessionPort {
     }
     const { ok, bad } = prepareTuples(commands);
     if (bad.length > 0) this.logger.warn({ code: ErrorCodes.BAD_OUTPUT, sessid, indexes: bad }, "malformed output instructions skipped");
+    this.stats.commandsOut += ok.length;
     dispatchOutput(session, ok, this.logger);
   }
 

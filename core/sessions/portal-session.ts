@@ -26,6 +26,10 @@ export abstract class PortalSession {
   protocol_flags: ProtocolFlags = defaultProtocolFlags();
   server_data: Record<string, unknown> = {};
 
+  /** Bytes read from and written to the client; the plugin counts them (metrics). */
+  bytesIn = 0;
+  bytesOut = 0;
+
   /** True once the game has been told about this session (session-connect or portal-sync). */
   announced = false;
   private isClosed = false;

@@ -10,7 +10,10 @@ export class LineSession extends PortalSession {
   constructor(port: SessionPort, private readonly socket: Socket, private readonly maxLineBytes: number) {
     super(port, "line", socket.remoteAddress ?? null);
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("data", (chunk: Buffer) => {
+      this.bytesIn += chunk.length;
+      this.onData(chunk);
+    });
     socket.on("error", () => socket.destroy());
     socket.on("close", () => this.closed());
   }
@@ -48,6 +51,8 @@ export class LineSession extends PortalSession {
   }
 
   private write(text: string): void {
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(text);
+    if (this.socket.destroyed || !this.socket.writable) return;
+    this.bytesOut += Buffer.byteLength(text);
+    this.socket.write(text);
   }
 }

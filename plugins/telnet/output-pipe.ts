@@ -35,7 +35,8 @@ export function escapeIac(data: Buffer): Buffer {
 export class OutputPipe {
   private deflate: Deflate | undefined;
   private finishing = false;
-  private held: Buffer[] = [];
+  /** Output (and compression on/off requests) made while the stream is finishing, in order. */
+  private held: (Buffer | "start" | "stop")[] = [];
   private flushScheduled = false;
   bytesOut = 0;
 
@@ -44,6 +45,7 @@ export class OutputPipe {
     private readonly settings: CompressionSettings,
     private readonly onOverflow: () => void,
     private readonly maxBufferedBytes: number,
+    private readonly countOut: (n: number) => void = () => undefined,
   ) {}
 
   get compressing(): boolean {
@@ -66,6 +68,11 @@ export class OutputPipe {
   }
 
   startCompression(): void {
+    if (this.finishing) {
+      // Turned back on before the old stream finished: start a new one right after it, in order.
+      this.held.push("start");
+      return;
+    }
     if (this.deflate || this.socket.destroyed) return;
     const deflate = createDeflate({ level: this.settings.level, windowBits: this.settings.windowBits, memLevel: this.settings.memLevel });
     deflate.on("data", (chunk: Buffer) => this.toSocket(chunk));
@@ -76,14 +83,22 @@ export class OutputPipe {
   /** Finishes the compressed stream; later writes go out plain, after it. */
   stopCompression(): void {
     const deflate = this.deflate;
-    if (!deflate || this.finishing) return;
+    if (this.finishing) {
+      this.held.push("stop");
+      return;
+    }
+    if (!deflate) return;
     this.finishing = true;
     deflate.once("end", () => {
       this.deflate = undefined;
       this.finishing = false;
       const held = this.held;
       this.held = [];
-      for (const b of held) this.write(b);
+      for (const b of held) {
+        if (b === "start") this.startCompression();
+        else if (b === "stop") this.stopCompression();
+        else this.write(b);
+      }
     });
     deflate.end();
   }
@@ -117,6 +132,7 @@ export class OutputPipe {
   private toSocket(bytes: Buffer): void {
     if (this.socket.destroyed) return;
     this.bytesOut += bytes.length;
+    this.countOut(bytes.length);
     this.socket.write(bytes);
     if (this.socket.writableLength > this.maxBufferedBytes) this.onOverflow();
   }

@@ -49,7 +49,7 @@ export class TelnetSession extends PortalSession {
     this.out = new OutputPipe(socket, { level: config.mccpLevel, windowBits: config.mccpWindowBits, memLevel: config.mccpMemLevel }, () => {
       logger.warn({ sessid: this.sessid }, "client is not reading its output; disconnected");
       socket.destroy();
-    }, config.maxBufferedBytes);
+    }, config.maxBufferedBytes, (n) => (this.bytesOut += n));
     const command = (verb: number) => (code: number) => this.out.write(Buffer.from([CMD.IAC, verb, code]));
     const host = {
       remoteOptions: new Set<number>(),
@@ -84,7 +84,10 @@ export class TelnetSession extends PortalSession {
     }, config.maxLineBytes);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
-    socket.on("data", (chunk: Buffer) => this.parser.push(chunk));
+    socket.on("data", (chunk: Buffer) => {
+      this.bytesIn += chunk.length;
+      this.parser.push(chunk);
+    });
     socket.on("error", (err) => logger.debug({ sessid: this.sessid, err: err.message }, "telnet socket error"));
     socket.on("close", () => this.onClose());
   }
@@ -135,11 +138,6 @@ export class TelnetSession extends PortalSession {
     this.out.end(() => this.socket.end());
     const timer = setTimeout(() => this.socket.destroy(), 2000);
     timer.unref();
-  }
-
-  /** Bytes written to the client (after compression). */
-  get bytesOut(): number {
-    return this.out.bytesOut;
   }
 
   private render(text: string, options: Record<string, unknown>, allowMxp: boolean): string {

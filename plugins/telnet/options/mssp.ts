@@ -16,6 +16,8 @@ export function msspTable(ctx: Pick<OptionContext, "config" | "info" | "players"
     UPTIME: String(Math.floor(info.startTime / 1000)),
     PORT: ports.map(String),
     SSL: tlsPorts.length > 0 ? tlsPorts.map(String) : "0",
+    // Mudlet reads TLS (legacy SSL) as a port number; both keys are sent.
+    TLS: tlsPorts.length > 0 ? tlsPorts.map(String) : "0",
     "CRAWL DELAY": "-1",
     CODEBASE: "Portico",
     FAMILY: "Custom",

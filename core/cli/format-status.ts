@@ -1,0 +1,20 @@
+/** Renders the admin /status answer for people. */
+export function formatStatus(s: Record<string, unknown>): string {
+  const link = (s.link ?? {}) as { connected?: boolean; address?: { host: string; port: number }; restart_mode?: string };
+  const sessions = (s.sessions ?? {}) as { total?: number; logged_in?: number; by_protocol?: Record<string, number> };
+  const game = s.game as { state?: string; pid?: number | null; restarts?: number; crashes?: number } | null;
+  const plugins = (s.plugins ?? []) as { path: string; direction: string; status: Record<string, unknown> }[];
+  const admin = s.admin as { host: string; port: number } | null;
+  const lines = [
+    `portico running (pid ${String(s.pid)}, up ${String(s.uptime_s)} s, portal run ${String(s.portal_run)})`,
+    `  link:      ${link.connected ? "game connected" : "no game connected"}${link.address ? ` on ${link.address.host}:${link.address.port}` : ""}`,
+    `  game:      ${game ? `${game.state ?? "?"}${game.pid ? `, pid ${game.pid}` : ""}, restarts ${game.restarts ?? 0}, crashes ${game.crashes ?? 0}` : "not supervised"}`,
+    `  sessions:  ${sessions.total ?? 0} (${sessions.logged_in ?? 0} logged in)${Object.entries(sessions.by_protocol ?? {}).map(([p, n]) => `, ${p} ${n}`).join("")}`,
+    `  queues:    ${String(s.queued_connections ?? 0)} connections waiting, ${String(s.pending_inputs ?? 0)} inputs held`,
+  ];
+  for (const p of plugins.filter((x) => x.direction === "inbound")) lines.push(`  listener:  ${p.path} port ${String(p.status.port)}${p.status.tls ? " (TLS)" : ""}`);
+  const bots = plugins.filter((x) => x.direction === "outbound");
+  lines.push(`  bots:      ${bots.length === 0 ? "none" : bots.map((b) => `${b.path} (${String(b.status.state ?? "running")})`).join(", ")}`);
+  if (admin) lines.push(`  admin:     http://${admin.host}:${admin.port}`);
+  return lines.join("\n") + "\n";
+}

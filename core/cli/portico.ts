@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+import "reflect-metadata";
+import { loadAppConfig } from "../config/load-config.js";
+import { errorMessage } from "../errors/portal-error.js";
+import { readLinkSecret } from "../state/data-dir.js";
+import { adminRequest } from "./admin-client.js";
+import { formatStatus } from "./format-status.js";
+import { readRuntime } from "./runtime-file.js";
+import { startCommand } from "./start-command.js";
+
+const USAGE = `usage: portico <command> [--config <file>]
+
+commands:
+  start            run the portal and the game in the foreground (Ctrl-C or "portico stop" ends it)
+  reload           restart the game process; players stay connected
+  stop             tell players, stop the game and the portal
+  status [--json]  sessions, bots, uptime, game pid, link state
+`;
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function talk(args: string[], method: "GET" | "POST", path: string): Promise<unknown> {
+  const configPath = option(args, "--config");
+  const { config, linkSecret } = loadAppConfig(configPath === undefined ? {} : { configPath });
+  const runtime = readRuntime(config.dataDir);
+  if (!runtime.admin) throw new Error("the running portal has no admin endpoint (admin.enabled is false)");
+  return adminRequest(runtime.admin, linkSecret ?? readLinkSecret(config.dataDir), method, path);
+}
+
+async function waitUntilGone(args: string[], timeoutMs: number): Promise<boolean> {
+  const configPath = option(args, "--config");
+  const { config } = loadAppConfig(configPath === undefined ? {} : { configPath });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      readRuntime(config.dataDir);
+    } catch {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case "start": {
+      const configPath = option(args, "--config");
+      await startCommand(configPath === undefined ? {} : { configPath });
+      return -1; // keeps running
+    }
+    case "status": {
+      const status = (await talk(args, "GET", "/status")) as Record<string, unknown>;
+      process.stdout.write(args.includes("--json") ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+      return 0;
+    }
+    case "reload":
+      await talk(args, "POST", "/reload");
+      process.stdout.write("game reloaded; players stayed connected\n");
+      return 0;
+    case "stop":
+      await talk(args, "POST", "/stop");
+      if (!(await waitUntilGone(args, 8000))) {
+        process.stderr.write("portico: asked to stop, but it is still running after 8 s\n");
+        return 1;
+      }
+      process.stdout.write("portico stopped\n");
+      return 0;
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`portico: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    const code = (err as { code?: unknown }).code;
+    process.stderr.write(`portico: ${typeof code === "string" ? `[${code}] ` : ""}${errorMessage(err)}\n`);
+    process.exit(code === "PORTAL_ERR_CONFIG_INVALID" ? 2 : 1);
+  },
+);

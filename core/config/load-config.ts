@@ -1,0 +1,115 @@
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { ErrorCodes } from "../errors/error-codes.js";
+import { PortalError, errorMessage } from "../errors/portal-error.js";
+import { resolvePortalConfig, type ListenerConfig, type PortalConfig } from "./portal-config.js";
+
+/** What `portico start` listens on when the config file names no listeners. */
+export const APP_DEFAULT_LISTENERS: readonly ListenerConfig[] = [{ plugin: "plugins.telnet.TelnetFactory", config: { port: 4000 } }];
+
+export interface LoadOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Explicit config file (else PORTICO_CONFIG, else ./portico.config.json). */
+  configPath?: string;
+}
+
+export interface LoadedConfig {
+  config: PortalConfig;
+  /** The file read, or null when only defaults and the environment applied. */
+  source: string | null;
+  /** PORTICO_LINK_SECRET(_FILE), when set: used instead of <dataDir>/link.secret. */
+  linkSecret?: string;
+}
+
+function fail(key: string, problem: string): never {
+  throw new PortalError(ErrorCodes.CONFIG_INVALID, `config key "${key}": ${problem}`, { key });
+}
+
+/** Reads NAME, or the file named by NAME_FILE (one trailing newline dropped); both set is an error. */
+export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const direct = env[name];
+  const file = env[`${name}_FILE`];
+  if (direct !== undefined && file !== undefined) fail(name, `set both ${name} and ${name}_FILE; use one`);
+  if (file !== undefined) {
+    try {
+      return readFileSync(file, "utf8").replace(/\r?\n$/, "");
+    } catch (err) {
+      fail(`${name}_FILE`, `cannot read ${file}: ${errorMessage(err)}`);
+    }
+  }
+  return direct;
+}
+
+function envPort(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = envValue(env, name);
+  if (v === undefined || v === "") return undefined;
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) fail(name, `expected a port number 0-65535, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+function section(raw: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = raw[key];
+  if (v === undefined) return (raw[key] = {}) as Record<string, unknown>;
+  if (typeof v !== "object" || v === null || Array.isArray(v)) fail(key, "expected an object");
+  return v as Record<string, unknown>;
+}
+
+/**
+ * The CLI's configuration: portico.config.json (if present) over the defaults, then environment
+ * overrides: PORTICO_TELNET_PORT, PORTICO_WEB_PORT, PORTICO_LINK_PORT, PORTICO_ADMIN_PORT,
+ * PORTICO_DATA_DIR, PORTICO_LOG_LEVEL and PORTICO_LINK_SECRET — each also as NAME_FILE.
+ * A bad value throws PORTAL_ERR_CONFIG_INVALID naming the key (or the variable).
+ */
+export function loadAppConfig(options: LoadOptions = {}): LoadedConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const explicit = options.configPath ?? envValue(env, "PORTICO_CONFIG");
+  const path = resolve(cwd, explicit ?? "portico.config.json");
+  let raw: Record<string, unknown> = {};
+  let source: string | null = null;
+  if (existsSync(path)) {
+    source = path;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, "utf8"));
+    } catch (err) {
+      fail("(file)", `${path} is not valid JSON: ${errorMessage(err)}`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) fail("(root)", `${path} must hold a JSON object`);
+    raw = parsed as Record<string, unknown>;
+  } else if (explicit !== undefined) {
+    fail("(file)", `config file ${path} does not exist`);
+  }
+  if (raw.listeners === undefined) raw.listeners = structuredClone(APP_DEFAULT_LISTENERS);
+
+  const telnetPort = envPort(env, "PORTICO_TELNET_PORT");
+  if (telnetPort !== undefined) {
+    const listeners = Array.isArray(raw.listeners) ? (raw.listeners as { plugin?: unknown; config?: Record<string, unknown> }[]) : [];
+    const telnet = listeners.find((l) => l.plugin === "plugins.telnet.TelnetFactory" && !(l.config && l.config.tls));
+    if (!telnet) fail("PORTICO_TELNET_PORT", "no plain telnet listener is configured to apply it to");
+    telnet.config = { ...(telnet.config ?? {}), port: telnetPort };
+  }
+  const webPort = envPort(env, "PORTICO_WEB_PORT");
+  if (webPort !== undefined) section(raw, "web").port = webPort;
+  const linkPort = envPort(env, "PORTICO_LINK_PORT");
+  if (linkPort !== undefined) section(raw, "link").port = linkPort;
+  const adminPort = envPort(env, "PORTICO_ADMIN_PORT");
+  if (adminPort !== undefined) section(raw, "admin").port = adminPort;
+  const dataDir = envValue(env, "PORTICO_DATA_DIR");
+  if (dataDir !== undefined) raw.dataDir = dataDir;
+  const logLevel = envValue(env, "PORTICO_LOG_LEVEL");
+  if (logLevel !== undefined) raw.logLevel = logLevel;
+
+  let config: PortalConfig;
+  try {
+    config = resolvePortalConfig(raw);
+  } catch (err) {
+    if (err instanceof PortalError && source) throw new PortalError(err.code, `${source}: ${err.message}`, { ...err.details });
+    throw err;
+  }
+  if (!isAbsolute(config.dataDir)) config.dataDir = join(cwd, config.dataDir);
+  const linkSecret = envValue(env, "PORTICO_LINK_SECRET");
+  if (linkSecret !== undefined && linkSecret.length < 16) fail("PORTICO_LINK_SECRET", "must be at least 16 characters");
+  return linkSecret === undefined ? { config, source } : { config, source, linkSecret };
+}

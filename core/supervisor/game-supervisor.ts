@@ -1,0 +1,184 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { ErrorCodes } from "../errors/error-codes.js";
+import type { StopMode } from "../link/link-messages.js";
+import type { Logger } from "../logging/logger.js";
+import { Backoff, type BackoffPolicy } from "../time/backoff.js";
+import type { Clock, TimerHandle } from "../time/clock.js";
+
+export type SupervisorState = "stopped" | "running" | "reloading" | "backoff" | "stopping" | "halted";
+
+export interface SupervisorOptions {
+  /** The game's JavaScript entry file, run with this Node binary. */
+  entry: string;
+  env: Record<string, string>;
+  logger: Logger;
+  clock: Clock;
+  backoff: BackoffPolicy;
+  stopTimeoutMs: number;
+  /** Asks the connected game to stop (link `server-stop`); false when no game is connected. */
+  requestStop(mode: StopMode): boolean;
+  /** The game died without being asked to; players are told here. */
+  onCrash(detail: { code: number | null; signal: string | null; restartInMs: number }): void;
+}
+
+/**
+ * Runs the game as a child process: restarts it at once after a reload, with back-off after a
+ * crash, and stops it on shutdown (asked over the link first, killed after stopTimeoutMs).
+ */
+export class GameSupervisor {
+  private child: ChildProcess | undefined;
+  private stateValue: SupervisorState = "stopped";
+  private expecting: "reload" | "shutdown" | undefined;
+  private readonly backoff: Backoff;
+  private timer: TimerHandle | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private exitWaiters: (() => void)[] = [];
+  restarts = 0;
+  crashes = 0;
+  private startedAt = 0;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.backoff = new Backoff(options.backoff);
+  }
+
+  get state(): SupervisorState {
+    return this.stateValue;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(): void {
+    if (this.child || this.stateValue === "stopping") return;
+    this.spawnGame();
+  }
+
+  /** The game connected and synced: a later crash starts the back-off from the beginning. */
+  markHealthy(): void {
+    this.backoff.reset();
+  }
+
+  /** The game announced it is about to exit (@reload, @shutdown of the game): act on the exit. */
+  expectExit(mode: StopMode): void {
+    if (!this.child) return;
+    this.expecting = mode === "shutdown" ? "shutdown" : "reload";
+    if (this.expecting === "reload") this.stateValue = "reloading";
+    this.armKill();
+  }
+
+  /** Restarts the game keeping every player connected; resolves when the new process is spawned. */
+  async reload(): Promise<void> {
+    if (this.stateValue === "stopping") return;
+    if (!this.child) {
+      this.options.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+      this.spawnGame();
+      return;
+    }
+    this.expecting = "reload";
+    this.stateValue = "reloading";
+    if (!this.options.requestStop("reload")) this.child.kill("SIGTERM");
+    this.armKill();
+    await this.waitForExit();
+  }
+
+  /** Stops the game for good (portal shutdown). */
+  async stop(): Promise<void> {
+    this.stateValue = "stopping";
+    this.options.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.child) {
+      this.stateValue = "stopped";
+      return;
+    }
+    if (!this.options.requestStop("shutdown")) this.child.kill("SIGTERM");
+    this.armKill();
+    await this.waitForExit();
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      state: this.stateValue,
+      pid: this.child?.pid ?? null,
+      restarts: this.restarts,
+      crashes: this.crashes,
+      uptime_s: this.child ? Math.round((this.options.clock.now() - this.startedAt) / 1000) : 0,
+    };
+  }
+
+  private spawnGame(): void {
+    const { logger } = this.options;
+    const child = spawn(process.execPath, ["--enable-source-maps", this.options.entry], {
+      env: { ...process.env, ...this.options.env },
+      // The IPC channel closes when the portal dies, so a game can exit instead of living on orphaned.
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
+    this.child = child;
+    this.stateValue = "running";
+    this.startedAt = this.options.clock.now();
+    const relay = (stream: NodeJS.ReadableStream | null, level: "info" | "warn") => {
+      if (!stream) return;
+      createInterface({ input: stream }).on("line", (line) => logger[level]({ game: child.pid }, line.slice(0, 4000)));
+    };
+    relay(child.stdout, "info");
+    relay(child.stderr, "warn");
+    child.on("error", (err) => logger.error({ code: ErrorCodes.GAME_PROCESS, err }, `game process error: ${err.message}`));
+    child.once("exit", (code, signal) => this.onExit(child, code, signal));
+    logger.info({ gamePid: child.pid, entry: this.options.entry }, "game process started");
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    this.child = undefined;
+    clearTimeout(this.killTimer);
+    this.killTimer = undefined;
+    const expecting = this.expecting;
+    this.expecting = undefined;
+    const waiters = this.exitWaiters;
+    this.exitWaiters = [];
+    const { logger } = this.options;
+    if (this.stateValue === "stopping") {
+      this.stateValue = "stopped";
+      logger.info({ exitCode: code, signal }, "game process stopped");
+    } else if (expecting === "reload") {
+      this.restarts += 1;
+      logger.info({ exitCode: code, signal }, "game process exited for a reload; starting it again");
+      this.spawnGame();
+    } else if (expecting === "shutdown") {
+      this.stateValue = "halted";
+      logger.info({ exitCode: code, signal }, "game process shut down on request; the portal keeps running");
+    } else {
+      this.crashes += 1;
+      const delay = this.backoff.next();
+      this.stateValue = "backoff";
+      logger.error({ code: ErrorCodes.GAME_PROCESS, exitCode: code, signal, restartInMs: delay }, "game process died; restarting it");
+      this.options.onCrash({ code, signal, restartInMs: delay });
+      this.timer = this.options.clock.setTimeout(() => {
+        this.timer = undefined;
+        if (this.stateValue === "backoff") {
+          this.restarts += 1;
+          this.spawnGame();
+        }
+      }, delay);
+    }
+    for (const w of waiters) w();
+  }
+
+  private armKill(): void {
+    clearTimeout(this.killTimer);
+    const child = this.child;
+    this.killTimer = setTimeout(() => {
+      if (child && child === this.child) {
+        this.options.logger.warn({ code: ErrorCodes.GAME_PROCESS, gamePid: child.pid }, `game did not exit within ${this.options.stopTimeoutMs} ms; killing it`);
+        child.kill("SIGKILL");
+      }
+    }, this.options.stopTimeoutMs);
+  }
+
+  private waitForExit(): Promise<void> {
+    if (!this.child) return Promise.resolve();
+    return new Promise((resolve) => this.exitWaiters.push(resolve));
+  }
+}

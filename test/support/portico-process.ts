@@ -1,0 +1,87 @@
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const PORTICO_BIN = fileURLToPath(new URL("../../core/cli/portico.js", import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `portico <args>` to completion in `cwd` with the given environment. */
+export function runCli(args: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 20_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [PORTICO_BIN, ...args], { cwd, env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: unknown }).code as number | null) ?? 1 : 0;
+      resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
+    });
+  });
+}
+
+/** A `portico start` in the foreground in a fresh directory, on free ports. */
+export class PorticoProcess {
+  readonly output: string[] = [];
+  readonly exited: Promise<number | null>;
+
+  private constructor(readonly child: ChildProcess, readonly cwd: string, readonly env: Record<string, string>) {
+    let partial = "";
+    child.stdout?.setEncoding("utf8");
+    child.stdout?.on("data", (chunk: string) => {
+      const parts = (partial + chunk).split("\n");
+      partial = parts.pop() ?? "";
+      this.output.push(...parts);
+    });
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => this.output.push(...chunk.split("\n").filter(Boolean)));
+    this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+  }
+
+  static start(options: { cwd?: string; env?: Record<string, string> } = {}): PorticoProcess {
+    const cwd = options.cwd ?? mkdtempSync(join(tmpdir(), "portico-e2e-"));
+    const env = {
+      PORTICO_TELNET_PORT: "0", PORTICO_LINK_PORT: "0", PORTICO_ADMIN_PORT: "0", PORTICO_WEB_PORT: "0", PORTICO_LOG_LEVEL: "info",
+      ...options.env,
+    };
+    const child = spawn(process.execPath, ["--enable-source-maps", PORTICO_BIN, "start"], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    return new PorticoProcess(child, cwd, env);
+  }
+
+  /** Waits for the "portico is running" log line and returns the runtime info (ports). */
+  async ready(timeoutMs = 15_000): Promise<{ telnetPort: number; adminPort: number; linkPort: number }> {
+    const deadline = Date.now() + timeoutMs;
+    const runtimeFile = join(this.cwd, "data", "portico.runtime.json");
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`portico exited with ${this.child.exitCode}: ${this.output.slice(-10).join("\n")}`);
+      if (existsSync(runtimeFile) && this.output.some((l) => l.includes("portico is running"))) {
+        const info = JSON.parse(readFileSync(runtimeFile, "utf8"));
+        return { telnetPort: info.listeners[0].port, adminPort: info.admin.port, linkPort: info.link.port };
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`portico not ready within ${timeoutMs} ms: ${this.output.slice(-10).join("\n")}`);
+  }
+
+  /** Resolves once a log line matching appears (from index `from`). */
+  async waitForLog(match: RegExp, timeoutMs = 15_000, from = 0): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.output.slice(from).find((l) => match.test(l));
+      if (line) return line;
+      if (Date.now() > deadline) throw new Error(`no log line ${String(match)} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  cli(args: string[]): Promise<CliResult> {
+    return runCli(args, this.cwd, this.env);
+  }
+
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    await this.exited;
+  }
+}
