@@ -185,7 +185,9 @@ export class LinkServer implements GameChannel {
       this.events.gameMessage(parsed.msg);
     } catch (err) {
       const e = err instanceof PortalError ? err : new PortalError(ErrorCodes.LINK_HANDLER, `handling ${parsed.msg.op} failed: ${String(err)}`);
-      this.logger.error({ code: e.code, op: parsed.msg.op, err }, e.message);
+      // A coded refusal (e.g. a login for a session that just left) is a normal race, not a fault.
+      if (err instanceof PortalError) this.logger.warn({ code: e.code, op: parsed.msg.op }, e.message);
+      else this.logger.error({ code: e.code, op: parsed.msg.op, err }, e.message);
       conn.send({ op: "error", code: e.code, message: e.message, ref_op: parsed.msg.op });
     }
   }

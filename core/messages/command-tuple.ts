@@ -53,7 +53,8 @@ export function normalizeOutput(spec: OutputSpec): CommandTuple[] {
   let prompt: CommandTuple | undefined;
   for (const [name, data] of Object.entries(spec)) {
     if (name === "options") continue;
-    if (name === "text" && isEmptyText(data)) continue;
+    // Empty text is dropped, unless it only carries options (e.g. `echo: true` after a password).
+    if (name === "text" && isEmptyText(data) && Object.keys(options).length === 0) continue;
     const [args, kwargs] = toArgsKwargs(data);
     const tuple: CommandTuple = [name, args, { ...kwargs, options: { ...options, ...(isPlainObject(kwargs.options) ? kwargs.options : {}) } }];
     if (name === "prompt") prompt = tuple;
@@ -64,7 +65,7 @@ export function normalizeOutput(spec: OutputSpec): CommandTuple[] {
 }
 
 /**
- * Orders already-built tuples for delivery: empty text dropped, prompt last, `options` present.
+ * Orders already-built tuples for delivery: empty text dropped (unless it carries options), prompt last, `options` present.
  * Returns the tuples that are well-formed and the indexes of those that are not.
  */
 export function prepareTuples(tuples: readonly unknown[]): { ok: CommandTuple[]; bad: number[] } {
@@ -77,7 +78,9 @@ export function prepareTuples(tuples: readonly unknown[]): { ok: CommandTuple[];
       return;
     }
     const [name, args, kwargs] = t;
-    if (name === "text" && (args.length === 0 || args.every((a) => a === undefined || a === null || a === ""))) return;
+    const empty = args.length === 0 || args.every((a) => a === undefined || a === null || a === "");
+    const carriesOptions = isPlainObject(kwargs.options) && Object.keys(kwargs.options).length > 0;
+    if (name === "text" && empty && !carriesOptions) return;
     const withOptions: CommandTuple = isPlainObject(kwargs.options) ? t : [name, args, { ...kwargs, options: {} }];
     if (name === "prompt") prompts.push(withOptions);
     else ok.push(withOptions);

@@ -62,6 +62,12 @@ export class TelnetFactory implements ProtocolFactory {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    // Sessions already closing (the portal tells every player first) get a moment to finish their
+    // output, an MCCP2 stream included, before the sockets are cut; bounded so no client can hold it.
+    const deadline = Date.now() + 500;
+    while (Date.now() < deadline && [...this.sockets].some((s) => !s.destroyed && !s.writableEnded)) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     for (const socket of this.sockets) socket.destroy();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }

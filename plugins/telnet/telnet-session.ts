@@ -109,7 +109,7 @@ export class TelnetSession extends PortalSession {
     if (options.echo === false) this.opts.echo.mask(true);
     else if (options.echo === true) this.opts.echo.mask(false);
     const text = args[0] === undefined || args[0] === null ? "" : String(args[0]);
-    if (text === "" && options.echo !== undefined) return;
+    if (text === "") return;
     let body = crlf(this.render(text, options, true));
     if (this.protocol_flags.FORCEDENDLINE !== false && !body.endsWith("\r\n")) body += "\r\n";
     this.writeText(body);
@@ -162,7 +162,7 @@ export class TelnetSession extends PortalSession {
         this.socket.end(HTTP_REPLY);
         return;
       }
-      if (first === "MSSP-REQUEST") {
+      if (first.trim().toUpperCase() === "MSSP-REQUEST") {
         this.ending = true;
         this.socket.end(msspPlaintext(msspTable(this.ctx, this.deps.ownPort(), this.deps.config.tls !== null)));
         return;

@@ -43,6 +43,7 @@ export class MccpTelnetClient {
   private readonly him = new Set<number>();
   private readonly us = new Set<number>();
   private readonly refused = new Set<string>();
+  private readonly driven = new Set<number>();
 
   private constructor(readonly socket: Socket, private readonly options: MccpTelnetClientOptions) {
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
@@ -73,10 +74,9 @@ export class MccpTelnetClient {
     if (!this.closed) this.socket.write(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
   }
 
-  /** Marks an option as (not) enabled on the server's side, for raw DO/DONT the test sends itself. */
-  expectRemote(option: number, on: boolean): void {
-    if (on) this.him.add(option);
-    else this.him.delete(option);
+  /** The test negotiates this option itself (raw DO/DONT): the client stops answering the server's WILL/WONT for it. */
+  drive(option: number): void {
+    this.driven.add(option);
   }
 
   /** Resolves with the first line (at or after index `from`) matching; rejects after `timeoutMs`. */
@@ -217,6 +217,7 @@ export class MccpTelnetClient {
     this.negotiations.push([verb, option]);
     const acceptRemote = this.options.acceptRemote ?? [];
     const acceptLocal = this.options.acceptLocal ?? [];
+    if (this.driven.has(option)) return;
     if (verb === WILL) {
       if (this.him.has(option)) return;
       if (acceptRemote.includes(option)) {

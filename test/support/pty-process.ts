@@ -137,7 +137,9 @@ export class PtyProcess {
       }
     }
     this.child.stdin?.destroy();
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 3000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((r) => (timer = setTimeout(r, 3000)))]);
+    clearTimeout(timer);
     this.child.stdout?.destroy();
     this.child.stderr?.destroy();
   }

@@ -58,7 +58,7 @@ export function decodeGmcp(message: string): { pkg: string; tuple: CommandTuple 
   if (Array.isArray(value)) return { pkg, tuple: [name, value, {}] };
   if (typeof value === "object" && value !== null) {
     const kwargs: Kwargs = {};
-    for (const [k, v] of Object.entries(value)) if (k !== "") kwargs[k] = v;
+    for (const [k, v] of Object.entries(value)) if (k !== "" && k !== "__proto__") kwargs[k] = v;
     return { pkg, tuple: [name, [], kwargs] };
   }
   return { pkg, tuple: [name, [value], {}] };

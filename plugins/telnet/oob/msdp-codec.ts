@@ -62,7 +62,7 @@ function readValue(b: Buffer, i: number, depth = 0): [unknown, number] {
         let value: unknown = "";
         let next = afterKey;
         if (b[afterKey] === MSDP_VAL) [value, next] = readValue(b, afterKey + 1, depth + 1);
-        table[key] = value;
+        if (key !== "__proto__") table[key] = value;
         i = next;
       } else i++;
     }

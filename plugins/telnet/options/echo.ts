@@ -17,7 +17,7 @@ export class EchoOption extends OptionModule {
 
   /** True while the client is told not to echo (input is then never logged). */
   get masking(): boolean {
-    return this.us === "YES" || this.us === "WANTYES";
+    return this.socket.localOptions.has(this.code) || this.us === "YES" || this.us === "WANTYES";
   }
 
   mask(on: boolean): void {

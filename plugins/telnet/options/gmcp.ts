@@ -40,12 +40,21 @@ export class GmcpOption extends OptionModule {
 
   protected override onSubnegotiation(payload: Buffer): void {
     const { pkg, tuple } = decodeGmcp(payload.toString("utf8"));
+    if (pkg === "") {
+      this.ctx.protocolError("GMCP message without a package name ignored");
+      return;
+    }
     const lower = pkg.toLowerCase();
     const flags = this.ctx.flags;
     if (lower === "core.hello") {
       const kw = tuple[2];
-      const client = typeof kw.client === "string" ? kw.client : "";
-      const version = typeof kw.version === "string" ? kw.version : "";
+      // Keys matched case-insensitively (some clients send "Client"/"Version").
+      const field = (key: string) => {
+        const value = kw[Object.keys(kw).find((k) => k.toLowerCase() === key) ?? key];
+        return typeof value === "string" ? value : "";
+      };
+      const client = field("client");
+      const version = field("version");
       if (client) flags.CLIENTNAME = `${client} ${version}`.trim();
       this.ctx.flagsChanged();
     } else if (lower === "core.supports.set" || lower === "core.supports.add" || lower === "core.supports.remove") {

@@ -34,7 +34,7 @@ export class MsdpOption extends OptionModule {
   }
 
   protected override onSubnegotiation(payload: Buffer): void {
-    const tuples = decodeMsdp(payload);
+    const tuples = decodeMsdp(payload).filter(([name]) => name.trim() !== "");
     if (tuples.length > 0) this.ctx.oobIn(tuples);
   }
 }

@@ -74,17 +74,21 @@ export abstract class OptionModule extends TelnetOption {
     if (before === "WANTYES" && this.him === "NO") this.onRefused("REMOTE");
   }
 
-  /** Asks to enable on our side: WILL (no-op unless currently off). */
+  /** Asks to enable on our side: WILL; while a WONT is unanswered the request is queued (RFC 1143). */
   requestLocal(): void {
     this.socket.localOptions.add(this.code);
+    if (this.us === "WANTNO") this.usq = "OPPOSITE";
+    else if (this.us === "WANTYES") this.usq = "EMPTY";
     if (this.us !== "NO") return;
     this.us = "WANTYES";
     this.socket.writer.writeWill(this.code);
   }
 
-  /** Asks to disable on our side: WONT (no-op unless currently on). */
+  /** Asks to disable on our side: WONT; while a WILL is unanswered the request is queued (RFC 1143). */
   releaseLocal(): void {
     this.socket.localOptions.delete(this.code);
+    if (this.us === "WANTYES") this.usq = "OPPOSITE";
+    else if (this.us === "WANTNO") this.usq = "EMPTY";
     if (this.us !== "YES") return;
     this.us = "WANTNO";
     this.socket.writer.writeWont(this.code);

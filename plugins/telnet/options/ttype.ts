@@ -111,7 +111,8 @@ export class TtypeOption extends OptionModule {
     if (this.done) return;
     this.done = true;
     this.ctx.flags.TTYPE = answered;
-    this.ctx.handshakeDone(OPT.TTYPE);
+    // Flags first: when TTYPE ends the handshake, its one resync already carries them (no second sync).
     this.ctx.flagsChanged();
+    this.ctx.handshakeDone(OPT.TTYPE);
   }
 }
