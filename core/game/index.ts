@@ -5,3 +5,6 @@ export { GameLinkClient, GAME_RECONNECT, type GameLinkOptions } from "./game-lin
 export { readLinkSecret } from "../state/data-dir.js";
 export type { RestartMode, StopMode } from "../link/link-messages.js";
 export type { CommandTuple, Kwargs, OutputSpec } from "../messages/command-tuple.js";
+export type { Logger, LogFields } from "../logging/logger.js";
+export { ErrorCodes, type ErrorCode } from "../errors/error-codes.js";
+export { PortalError } from "../errors/portal-error.js";

@@ -1,0 +1,82 @@
+/**
+ * IRC and RSS links: starting saved links through the portal (`connectBot`), restarting them when a
+ * new portal run is seen, and posting what bots receive into the linked channel.
+ */
+import type { GameSession, Kwargs } from "../game/index.js";
+import { postToChannel } from "./channel-post.js";
+import type { GameContext } from "./context.js";
+import type { BotKind, BotLinkRow } from "./db.js";
+import { botLinkOf } from "./players.js";
+import { safeText } from "./text.js";
+
+export const BOT_FACTORIES: Readonly<Record<BotKind, string>> = {
+  irc: "plugins.irc.IrcBotFactory",
+  rss: "plugins.rss.RssBotFactory",
+};
+
+export const BOT_LABEL: Readonly<Record<BotKind, string>> = { irc: "IRC", rss: "RSS" };
+
+export function notInstalledMessage(kind: BotKind): string {
+  return `The ${BOT_LABEL[kind]} plugin is not installed in this portal yet; the link is saved and will start when it is.`;
+}
+
+/** The config sent with connectBot: the stored settings plus `uid` (`irc:<id>`), which the bot session logs in with. */
+export function botConfig(row: BotLinkRow): Record<string, unknown> {
+  return { ...(JSON.parse(row.config) as Record<string, unknown>), uid: `${row.kind}:${row.id}` };
+}
+
+/** Asks the portal to start one link; returns what to tell the admin. */
+export async function startLink(ctx: GameContext, row: BotLinkRow): Promise<{ ok: boolean; message: string }> {
+  const label = BOT_LABEL[row.kind];
+  try {
+    await ctx.game.connectBot(BOT_FACTORIES[row.kind], botConfig(row));
+    return { ok: true, message: `The ${label} link #${row.id} is starting.` };
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === "PORTAL_ERR_UNKNOWN_PROTOCOL") return { ok: false, message: notInstalledMessage(row.kind) };
+    ctx.log.warn({ link: row.id, kind: row.kind, code, err }, "bot link did not start");
+    const why = err instanceof Error ? err.message : String(err);
+    return { ok: false, message: `The ${label} link #${row.id} is saved but did not start: ${safeText(why)}` };
+  }
+}
+
+/**
+ * Starts every saved link once per portal run: bots live in the portal, so after a game reload
+ * they are still running, and only a new portal (a new run) needs them started again.
+ */
+export async function restartSavedLinks(ctx: GameContext, portalId: string, portalRun: number): Promise<void> {
+  const marker = `${portalId}:${portalRun}`;
+  if (ctx.db.getMeta("bots_started_for") === marker) return;
+  ctx.db.setMeta("bots_started_for", marker);
+  const running = new Set(ctx.game.loggedIn().map((s) => s.uid));
+  for (const row of ctx.db.listBotLinks()) {
+    if (running.has(`${row.kind}:${row.id}`)) continue;
+    const result = await startLink(ctx, row);
+    ctx.log.info({ link: row.id, kind: row.kind, ok: result.ok }, result.ok ? "bot link started" : "bot link not started");
+  }
+}
+
+/** Disconnects the bot sessions of a deleted link (the portal then closes the bot). */
+export function stopLinkSessions(ctx: GameContext, kind: BotKind, id: number): number {
+  const sessions = ctx.game.loggedIn().filter((s) => s.uid === `${kind}:${id}`);
+  for (const s of sessions) ctx.game.disconnect(s, "link deleted");
+  return sessions.length;
+}
+
+/** Input from a bot session (`bot_data_in`, [text], {type, user, channel}) is posted to the linked channel. */
+export function handleBotInput(ctx: GameContext, s: GameSession, name: string, args: unknown[], kwargs: Kwargs): void {
+  const link = botLinkOf(s);
+  if (!link || name !== "bot_data_in") return;
+  const row = ctx.db.getBotLink(link.id);
+  if (!row || row.kind !== link.kind) return;
+  const text = safeText(String(args[0] ?? ""));
+  if (text === "") return;
+  if (row.kind === "rss") {
+    postToChannel(ctx, row.channel, `RSS: ${text}`, row.id);
+    return;
+  }
+  const type = kwargs.type;
+  const who = `${safeText(String(kwargs.user ?? "?"))}@${safeText(String(kwargs.channel ?? ""))}`;
+  if (type === "msg") postToChannel(ctx, row.channel, `${who}: ${text}`, row.id);
+  else if (type === "action") postToChannel(ctx, row.channel, `${who} ${text}`, row.id);
+}

@@ -1,0 +1,89 @@
+/** `irc2chan` and `rss2chan` (with /list and /delete): store a link, then ask the portal to start its bot. */
+import { isIP } from "node:net";
+import type { GameSession } from "../../game/index.js";
+import { BOT_LABEL, startLink, stopLinkSessions } from "../bot-links.js";
+import type { GameContext } from "../context.js";
+import type { BotKind, BotLinkRow } from "../db.js";
+import { safeText } from "../text.js";
+import { splitAssignment, words, type ParsedCommand } from "./parse.js";
+import type { Command } from "./types.js";
+
+const HOST = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const IRC_CHANNEL = /^[#&][^\s,\x00-\x1f|]{1,49}$/;
+const NICK = /^[A-Za-z[\]\\`_^{}][A-Za-z0-9[\]\\`_^{}-]{0,29}$/;
+
+export function parseIrcLink(args: string): { channel: string; config: Record<string, unknown> } | { error: string } {
+  const usage = "Usage: irc2chan <channel> = <host> <port> <#ircchannel> <botnick> [tls]";
+  const eq = splitAssignment(args);
+  if (!eq || eq.left === "") return { error: usage };
+  const [host, portText, ircChannel, nick, tls, ...extra] = words(eq.right);
+  if (!host || !portText || !ircChannel || !nick || extra.length > 0) return { error: usage };
+  if (!HOST.test(host) && isIP(host) === 0) return { error: `${safeText(host)} is not a host name or address.` };
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) return { error: "The port must be a number from 1 to 65535." };
+  if (!IRC_CHANNEL.test(ircChannel)) return { error: "The IRC channel must start with # (or &) and have no spaces or commas." };
+  if (!NICK.test(nick)) return { error: "The bot nick must start with a letter and use letters, digits and IRC nick characters (up to 30)." };
+  if (tls !== undefined && !["tls", "ssl"].includes(tls.toLowerCase())) return { error: usage };
+  return { channel: eq.left, config: { network: host, port, channel: ircChannel, botname: nick, ssl: tls !== undefined } };
+}
+
+export function parseRssLink(args: string): { channel: string; config: Record<string, unknown> } | { error: string } {
+  const usage = "Usage: rss2chan <channel> = <url> [interval seconds, 60-86400, default 600]";
+  const eq = splitAssignment(args);
+  if (!eq || eq.left === "") return { error: usage };
+  const [url, intervalText, ...extra] = words(eq.right);
+  if (!url || extra.length > 0) return { error: usage };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { error: `${safeText(url)} is not a URL.` };
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return { error: "Only http and https feeds are supported." };
+  const rate = intervalText === undefined ? 600 : Number(intervalText);
+  if (!/^\d+$/.test(intervalText ?? "600") || rate < 60 || rate > 86400) return { error: "The interval must be 60 to 86400 seconds." };
+  return { channel: eq.left, config: { url: parsed.href, rate } };
+}
+
+function describe(row: BotLinkRow): string {
+  const c = JSON.parse(row.config) as Record<string, unknown>;
+  const target = row.kind === "irc" ? `${String(c.channel)} on ${String(c.network)}:${String(c.port)} as ${String(c.botname)}${c.ssl ? " (tls)" : ""}` : `${String(c.url)} every ${String(c.rate)}s`;
+  return `  #${row.id} [${row.channel}] <-> ${safeText(target)}`;
+}
+
+function botCommand(kind: BotKind, parse: typeof parseIrcLink): Command {
+  const label = BOT_LABEL[kind];
+  const usage = kind === "irc"
+    ? "irc2chan <channel> = <host> <port> <#ircchannel> <botnick> [tls]\nirc2chan/list\nirc2chan/delete <id>"
+    : "rss2chan <channel> = <url> [interval]\nrss2chan/list\nrss2chan/delete <id>";
+  return {
+    key: `${kind}2chan`,
+    admin: true,
+    summary: `Link a channel to ${kind === "irc" ? "an IRC channel" : "an RSS feed"} (/list, /delete <id>).`,
+    usage,
+    async run(ctx: GameContext, s: GameSession, cmd: ParsedCommand) {
+      if (cmd.switches.includes("list")) {
+        const rows = ctx.db.listBotLinks(kind).map(describe);
+        return void ctx.game.msg(s, rows.length ? [`${label} links:`, ...rows].join("\n") : `There are no ${label} links.`);
+      }
+      if (cmd.switches.includes("delete") || cmd.switches.includes("del")) {
+        const id = Number(cmd.args.replace(/^#/, ""));
+        if (!Number.isSafeInteger(id) || !ctx.db.deleteBotLink(kind, id)) return void ctx.game.msg(s, `There is no ${label} link ${safeText(cmd.args)}.`);
+        const stopped = stopLinkSessions(ctx, kind, id);
+        return void ctx.game.msg(s, `Deleted ${label} link #${id}${stopped ? " and stopped its bot" : ""}.`);
+      }
+      if (cmd.switches.length > 0) return void ctx.game.msg(s, `Unknown switch. Usage:\n${usage}`);
+      const parsed = parse(cmd.args);
+      if ("error" in parsed) return void ctx.game.msg(s, parsed.error);
+      const channel = ctx.db.channelName(parsed.channel);
+      if (!channel) return void ctx.game.msg(s, `There is no channel called ${safeText(parsed.channel)}.`);
+      const row = ctx.db.addBotLink(kind, channel, parsed.config);
+      ctx.game.msg(s, `Saved ${label} link:\n${describe(row)}`);
+      const result = await startLink(ctx, row);
+      ctx.game.msg(s, result.message);
+    },
+  };
+}
+
+export const irc2chan = botCommand("irc", parseIrcLink);
+export const rss2chan = botCommand("rss", parseRssLink);

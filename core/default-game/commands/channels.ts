@@ -1,0 +1,75 @@
+/** Channels: list, join, leave, and `<channel> <message>` for channels you are on. */
+import type { GameSession } from "../../game/index.js";
+import { postToChannel } from "../channel-post.js";
+import type { GameContext } from "../context.js";
+import { accountIdOf } from "../players.js";
+import { checkChannelName } from "../names.js";
+import { safeText } from "../text.js";
+import type { ParsedCommand } from "./parse.js";
+import type { Command } from "./types.js";
+
+export const channels: Command = {
+  key: "channels",
+  aliases: ["chan"],
+  summary: "List the channels and which ones you are on.",
+  run(ctx, s) {
+    const mine = new Set(ctx.db.channelsOf(accountIdOf(s)!).map((c) => c.toLowerCase()));
+    const rows = ctx.db.listChannels().map((c) => {
+      const on = mine.has(c.name.toLowerCase()) ? "  (joined)" : "";
+      return `  ${c.name.padEnd(20)} ${c.members} member${c.members === 1 ? "" : "s"}${on}`;
+    });
+    const hint = "Talk on a channel you joined with: <channel> <message>";
+    ctx.game.msg(s, rows.length ? ["Channels:", ...rows, hint].join("\n") : "There are no channels.");
+  },
+};
+
+/** Returns a message when `name` cannot be a channel (bad shape, or the name of a command). */
+export function badChannelName(name: string, isCommand: (verb: string) => boolean): string | undefined {
+  return checkChannelName(name) ?? (isCommand(name.toLowerCase()) ? `${name} is a command name; pick another channel name.` : undefined);
+}
+
+export function joinCommand(isCommand: (verb: string) => boolean): Command {
+  return {
+    key: "join",
+    summary: "Join a channel (a new name creates it).",
+    usage: "join <channel>",
+    run(ctx, s, cmd) {
+      const name = cmd.args;
+      if (name === "") return void ctx.game.msg(s, "Usage: join <channel>");
+      const bad = ctx.db.channelName(name) ? undefined : badChannelName(name, isCommand);
+      if (bad) return void ctx.game.msg(s, bad);
+      const result = ctx.db.joinChannel(accountIdOf(s)!, name);
+      if (!result.joined) return void ctx.game.msg(s, `You are already on [${result.name}].`);
+      ctx.game.msg(s, `You join [${result.name}]. Talk with: ${result.name} <message>`);
+      postToChannel(ctx, result.name, `${s.uname} has joined the channel.`);
+    },
+  };
+}
+
+export const leave: Command = {
+  key: "leave",
+  summary: "Leave a channel.",
+  usage: "leave <channel>",
+  run(ctx, s, cmd) {
+    const name = cmd.args;
+    if (name === "") return void ctx.game.msg(s, "Usage: leave <channel>");
+    const channel = ctx.db.channelName(name);
+    if (!channel || !ctx.db.leaveChannel(accountIdOf(s)!, channel)) return void ctx.game.msg(s, `You are not on a channel called ${safeText(name)}.`);
+    ctx.game.msg(s, `You leave [${channel}].`);
+    postToChannel(ctx, channel, `${s.uname} has left the channel.`);
+  },
+};
+
+/** `<channel> <message>`: true when the first word is a channel the player is on (the line is then handled). */
+export function channelMessage(ctx: GameContext, s: GameSession, cmd: ParsedCommand): boolean {
+  if (cmd.switches.length > 0 || cmd.word === "") return false;
+  const channel = ctx.db.channelName(cmd.word);
+  if (!channel || !ctx.db.isMember(accountIdOf(s)!, channel)) return false;
+  const text = safeText(cmd.args);
+  if (text === "") {
+    ctx.game.msg(s, `Say what on [${channel}]?`);
+    return true;
+  }
+  postToChannel(ctx, channel, `${s.uname}: ${text}`);
+  return true;
+}

@@ -1,0 +1,157 @@
+/**
+ * The default game, assembled: opens the store, connects to the portal through the SDK and wires
+ * the callbacks. `main.ts` runs it as a process; tests call startDefaultGame() in-process.
+ */
+import { GameSessionHandler, type GameSession, type GameSessionHandlerOptions, type Kwargs, type StopMode } from "../game/index.js";
+import { AccountService } from "./accounts.js";
+import { AttemptLimiter } from "./attempt-limiter.js";
+import { handleBotInput, restartSavedLinks } from "./bot-links.js";
+import { CommandTable } from "./commands/index.js";
+import type { GameContext } from "./context.js";
+import { GameDb } from "./db.js";
+import { SessionQueues } from "./input-queue.js";
+import { silentLogger, type GameLogger } from "./log.js";
+import { awaitingPassword, greet, loginInput } from "./login-flow.js";
+import type { ScryptParams } from "./passwords.js";
+import { accountOf, isBot, sessionsOfAccount, tellPlayers } from "./players.js";
+
+export interface DefaultGameOptions {
+  /** The portal's link address and secret (data/link.secret). */
+  link: { host?: string; port: number; secret: string; backoff?: GameSessionHandlerOptions["backoff"] };
+  /** The SQLite file (its directory must exist). */
+  dbPath: string;
+  serverName?: string;
+  logger?: GameLogger;
+  /** Called once the game has stopped itself (@reload, @shutdown, a stop request); main.ts exits with the code. */
+  onExit?: (code: number) => void;
+  /** Wait before answering a wrong password (default 1000 ms). */
+  failDelayMs?: number;
+  /** Failed logins per address within `failWindowMs` (default 5 per 5 minutes). */
+  maxFailures?: number;
+  failWindowMs?: number;
+  scrypt?: ScryptParams;
+  /** scrypt jobs at once (default 4) and allowed to wait (default 1000). */
+  hashConcurrency?: number;
+  maxPendingHashes?: number;
+}
+
+export interface DefaultGame {
+  readonly handler: GameSessionHandler;
+  readonly db: GameDb;
+  readonly accounts: AccountService;
+  /** Stops the game for a reload/reset/shutdown: announce, hand sessions back, close the store, onExit(0). */
+  stopFor(mode: StopMode): Promise<void>;
+  /** Stops without handing anything back (for embedders and tests). Idempotent. */
+  stop(): Promise<void>;
+}
+
+const MAX_QUEUED_LINES = 20;
+
+/** Opens the database (throws GameDbError with a one-line message) and connects to the portal. */
+export function startDefaultGame(options: DefaultGameOptions): DefaultGame {
+  const db = GameDb.open(options.dbPath);
+  const log = options.logger ?? silentLogger;
+  const accounts = new AccountService(db, { scrypt: options.scrypt, concurrency: options.hashConcurrency, maxPending: options.maxPendingHashes });
+  const limiter = new AttemptLimiter({ maxFailures: options.maxFailures ?? 5, windowMs: options.failWindowMs ?? 5 * 60_000, maxKeys: 10_000 });
+  const queues = new SessionQueues(MAX_QUEUED_LINES, (sessid, err) => log.error({ sessid, err }, "command failed"));
+  let stopping = false;
+  let portalShutdown = false;
+  let stopped: Promise<void> | undefined;
+
+  const finish = async (handBack: StopMode | undefined, exitCode: number | undefined): Promise<void> => {
+    stopping = true;
+    accounts.close();
+    if (handBack && !game.ready) log.info({ mode: handBack }, "portal link is down; nothing to hand back");
+    else if (handBack) {
+      try {
+        game.announceStop(handBack);
+        await game.handBack();
+      } catch (err) {
+        log.warn({ err }, "could not hand sessions back to the portal");
+      }
+    }
+    await game.stop();
+    db.close();
+    log.info({ mode: handBack ?? "stop" }, "game stopped");
+    if (exitCode !== undefined) options.onExit?.(exitCode);
+  };
+  const stopOnce = (handBack: StopMode | undefined, exitCode: number | undefined) => (stopped ??= finish(handBack, exitCode));
+
+  const ctx: GameContext = {
+    get game() { return game; },
+    db,
+    accounts,
+    limiter,
+    settings: { serverName: options.serverName ?? "Portico", failDelayMs: options.failDelayMs ?? 1000 },
+    log,
+    startedAt: Date.now(),
+    get stopping() { return stopping; },
+    requestStop: (mode) => stopOnce(mode, 0),
+    requestPortalShutdown: () => {
+      portalShutdown = true;
+      game.shutdownPortal();
+    },
+  };
+  const commands = new CommandTable(ctx);
+
+  const onLine = async (sessid: string, line: string): Promise<void> => {
+    const s = game.get(sessid);
+    if (!s || stopping) return;
+    if (!s.logged_in) return loginInput(ctx, s, line, (ss, l) => commands.runPreLogin(ss, l));
+    if (!accountOf(ctx, s)) {
+      game.disconnect(s, "Your account no longer exists.");
+      return;
+    }
+    await commands.run(s, line);
+  };
+
+  const onInput = (s: GameSession, name: string, args: unknown[], kwargs: Kwargs): void => {
+    if (stopping) return;
+    if (isBot(s)) return handleBotInput(ctx, s, name, args, kwargs);
+    if (name !== "text") return;
+    const line = String(args[0] ?? "");
+    if (!queues.push(s.sessid, () => onLine(s.sessid, line))) game.msg(s, "You are typing faster than the game can keep up; that line was ignored.");
+  };
+
+  const onDisconnect = (s: GameSession): void => {
+    queues.drop(s.sessid);
+    if (stopping || isBot(s) || !s.logged_in || typeof s.uid !== "number") return;
+    if (sessionsOfAccount(ctx, s.uid).length === 0) tellPlayers(ctx, `${s.uname} has left.`);
+  };
+
+  const game: GameSessionHandler = new GameSessionHandler({
+    host: options.link.host,
+    port: options.link.port,
+    secret: options.link.secret,
+    backoff: options.link.backoff,
+    info: { name: "portico-default-game", server: ctx.settings.serverName },
+    logger: log,
+    callbacks: {
+      onConnect: (s) => greet(ctx, s),
+      onDisconnect,
+      onInput,
+      onSync: ({ mode, restored, fresh, portalId, portalRun }) => {
+        log.info({ mode, restored: restored.length, fresh: fresh.length, portalId, portalRun }, "portal sync");
+        // Echo back on unless a password is awaited: a stop may have cut a password prompt short.
+        const notice = (s: GameSession) => (awaitingPassword(s) ? "Server restarted." : { text: "Server restarted.", options: { echo: true } });
+        if (mode !== "cold") for (const s of restored) if (!isBot(s)) game.msg(s, notice(s));
+        for (const s of fresh) greet(ctx, s);
+        restartSavedLinks(ctx, portalId, portalRun).catch((err: unknown) => log.error({ err }, "restarting saved bot links failed"));
+      },
+      onStopRequested: (mode) => void stopOnce(mode, 0),
+      onLinkDown: () => {
+        if (portalShutdown) void stopOnce(undefined, 0);
+        else if (!stopping) log.info({}, "portal link down; reconnecting");
+      },
+    },
+  });
+  game.start();
+
+  return {
+    handler: game,
+    db,
+    accounts,
+    stopFor: (mode) => stopOnce(mode, 0),
+    stop: () => stopOnce(undefined, undefined),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The default game as a process: `node dist/core/default-game/main.js`.
+ * Env: PORTICO_LINK_HOST (127.0.0.1), PORTICO_LINK_PORT (4006), PORTICO_DATA_DIR (./data),
+ * PORTICO_LINK_SECRET (else read from <data dir>/link.secret), PORTICO_GAME_DB (<data dir>/game.sqlite), PORTICO_SERVER_NAME (Portico), PORTICO_LOG_LEVEL (info).
+ * Start-up problems (no link secret, database cannot be opened) end it with one line on stderr and exit code 1.
+ */
+import { join } from "node:path";
+import { readLinkSecret } from "../game/index.js";
+import { startDefaultGame, type DefaultGame } from "./game.js";
+import { JsonLogger, parseLogLevel } from "./log.js";
+
+function fail(message: string): never {
+  process.stderr.write(`portico default game: ${message.split("\n")[0]}\n`);
+  process.exit(1);
+}
+
+function main(): void {
+  const env = process.env;
+  const dataDir = env.PORTICO_DATA_DIR || "./data";
+  const port = Number(env.PORTICO_LINK_PORT || 4006);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`PORTICO_LINK_PORT must be a port number, got ${JSON.stringify(env.PORTICO_LINK_PORT)}`);
+  const logger = new JsonLogger(parseLogLevel(env.PORTICO_LOG_LEVEL), { component: "default-game" });
+
+  let secret: string;
+  try {
+    secret = env.PORTICO_LINK_SECRET || readLinkSecret(dataDir);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+
+  let game: DefaultGame;
+  try {
+    game = startDefaultGame({
+      link: { host: env.PORTICO_LINK_HOST || "127.0.0.1", port, secret },
+      dbPath: env.PORTICO_GAME_DB || join(dataDir, "game.sqlite"),
+      serverName: env.PORTICO_SERVER_NAME || "Portico",
+      logger,
+      onExit: (code) => process.exit(code),
+    });
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+
+  const shutdown = () => {
+    // Never hang on the way out: the hand-back is best effort.
+    setTimeout(() => process.exit(0), 5000).unref();
+    void game.stopFor("shutdown");
+  };
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+  // Run by the portal's supervisor with an IPC channel: when it closes, the portal is gone.
+  if (process.send) process.once("disconnect", shutdown);
+  logger.info({ pid: process.pid, port }, "default game started");
+}
+
+main();
