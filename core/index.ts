@@ -16,8 +16,8 @@ export { defaultProtocolFlags, SYNC_KEYS, CONNECT_SYNC_KEYS, type SyncData, type
 export { definePlugin, PORTAL_API_VERSION, type PluginManifest, type PluginDirection } from "./plugins/plugin-manifest.js";
 export type { ProtocolFactory } from "./plugins/protocol-factory.js";
 export { PluginRegistry } from "./plugins/plugin-registry.js";
-export { PROTOCOL_CONFIG, SESSION_PORT, LOGGER, CLOCK, PORTAL_INFO, type PortalInfo } from "./tokens.js";
+export { PROTOCOL_CONFIG, SESSION_PORT, LOGGER, CLOCK, PORTAL_INFO, PLUGIN_CONTROL, type PortalInfo, type PluginControl } from "./tokens.js";
 export { LINK_VERSION, type GameToPortal, type PortalToGame, type RestartMode, type StopMode } from "./link/link-messages.js";
-export { configError, readNumber, readString, readBoolean } from "./plugins/plugin-config.js";
+export { configError, readNumber, readInteger, readString, readBoolean } from "./plugins/plugin-config.js";
 export { inject, injectable } from "tsyringe";
 export * from "./render/index.js";

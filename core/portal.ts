@@ -54,7 +54,7 @@ export class Portal {
 
   constructor(private readonly options: PortalOptions = {}) {
     this.config = resolvePortalConfig(options.config ?? {});
-    this.logger = options.logger ?? new JsonLineLogger("info", { portal: this.config.portalId });
+    this.logger = options.logger ?? new JsonLineLogger(this.config.logLevel, { portal: this.config.portalId });
     this.clock = options.clock ?? systemClock;
     this.startTime = this.clock.now();
     this.dataDir = new DataDir(this.config.dataDir);

@@ -1,8 +1,9 @@
 import type { PluginManifest } from "../core/index.js";
+import { ircManifest } from "./irc/index.js";
 import { telnetManifest } from "./telnet/index.js";
 
 /**
  * The bundled plugins, one manifest per line. Community plugins are npm packages named in
  * config (plugins.allowPackages).
  */
-export const bundledPlugins: readonly PluginManifest[] = [telnetManifest];
+export const bundledPlugins: readonly PluginManifest[] = [telnetManifest, ircManifest];

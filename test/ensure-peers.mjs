@@ -10,6 +10,7 @@ export const PEERS = [
   { pkg: "tintin++", file: "/usr/games/tt++" },
   { pkg: "bsdutils", file: "/usr/bin/script" },
   { pkg: "openssl", file: "/usr/bin/openssl" },
+  { pkg: "ngircd", file: "/usr/sbin/ngircd" },
 ];
 
 const missing = PEERS.filter((p) => !existsSync(p.file));

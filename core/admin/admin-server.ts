@@ -9,7 +9,7 @@ import type { Logger } from "../logging/logger.js";
 export interface AdminActions {
   status(): Record<string, unknown>;
   ready(): boolean;
-  reload(): Promise<void>;
+  reload(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -98,8 +98,7 @@ export class AdminServer {
       }
       if (url === "/status") return send(res, 200, this.actions.status());
       if (url === "/reload") {
-        await this.actions.reload();
-        return send(res, 200, { reloaded: true });
+        return send(res, 200, { reloaded: true, ...(await this.actions.reload()) });
       }
       send(res, 202, { stopping: true });
       setImmediate(() => void this.actions.stop());

@@ -58,10 +58,16 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(args.includes("--json") ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
       return 0;
     }
-    case "reload":
-      await talk(args, "POST", "/reload");
-      process.stdout.write("game reloaded; players stayed connected\n");
+    case "reload": {
+      const r = (await talk(args, "POST", "/reload")) as { game?: string };
+      if (r.game === "reloaded") process.stdout.write("game reloaded and connected again; players stayed connected\n");
+      else if (r.game === "not supervised") process.stdout.write("plugins reloaded; no game process is supervised (game.enabled is false)\n");
+      else {
+        process.stderr.write("portico: the game was restarted but has not connected within 15 s; see the log\n");
+        return 1;
+      }
       return 0;
+    }
     case "stop":
       await talk(args, "POST", "/stop");
       if (!(await waitUntilGone(args, 8000))) {

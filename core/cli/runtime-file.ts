@@ -15,12 +15,17 @@ export interface RuntimeInfo {
 const LOCK = "portico.pid";
 const RUNTIME = "portico.runtime.json";
 
+/** True when `pid` is a running portico (on Linux the command line is checked, so a reused pid does not count). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("portico");
+  } catch {
+    return true; // no /proc: trust the signal check
   }
 }
 

@@ -1,8 +1,10 @@
 import { fileURLToPath } from "node:url";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { bundledPlugins } from "../../plugins/index.js";
 import { AdminServer } from "../admin/admin-server.js";
 import { loadAppConfig } from "../config/load-config.js";
+import { ErrorCodes } from "../errors/error-codes.js";
 import { errorMessage } from "../errors/portal-error.js";
 import { createPinoLogger } from "../logging/pino-logger.js";
 import { createPortalMetrics } from "../metrics/portal-metrics.js";
@@ -21,8 +23,17 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
   const { config, source, linkSecret } = loadAppConfig(args.configPath === undefined ? {} : { configPath: args.configPath });
   const dataDir = new DataDir(config.dataDir);
   dataDir.ensure();
-  dataDir.writeAtomic(".write-test", "ok\n");
+  dataDir.writeAtomic(".write-test", "ok\n"); // fails clearly on a read-only or full data directory
+  rmSync(join(config.dataDir, ".write-test"), { force: true });
   const releaseLock = acquireLock(config.dataDir);
+  // Until the portal runs, SIGHUP is ignored and SIGTERM/SIGINT wait for the start to finish.
+  let started = false;
+  let stopAfterStart: string | undefined;
+  const ignoreHup = () => undefined;
+  const earlyStop = (signal: string) => (stopAfterStart = signal);
+  process.on("SIGHUP", ignoreHup);
+  process.once("SIGTERM", () => (started ? void shutdown("SIGTERM") : earlyStop("SIGTERM")));
+  process.once("SIGINT", () => (started ? void shutdown("SIGINT") : earlyStop("SIGINT")));
   const logger = createPinoLogger(config.logLevel);
   let supervisor: GameSupervisor | undefined;
   let stopping: Promise<void> | undefined;
@@ -34,22 +45,37 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
     onGameConnected: () => supervisor?.markHealthy(),
   });
 
-  async function reload(): Promise<void> {
+  /** Re-reads plugin files (certificates) and restarts the game; resolves once the new game is connected (or 15 s). */
+  async function reload(): Promise<{ game: "reloaded" | "not connected" | "not supervised" }> {
     logger.info({}, "reload requested");
     await portal.launcher.reloadAll();
-    await supervisor?.reload();
+    if (!supervisor) return { game: "not supervised" };
+    await supervisor.reload();
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      if ((portal.status().link as { connected: boolean }).connected) return { game: "reloaded" };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { game: "not connected" };
   }
 
   function shutdown(why: string): Promise<void> {
     stopping ??= (async () => {
       logger.info({ why }, "shutting down");
-      const force = setTimeout(() => process.exit(0), 4800);
+      const cleanup = () => {
+        removeRuntime(config.dataDir);
+        releaseLock();
+      };
+      const force = setTimeout(() => {
+        cleanup();
+        process.exit(0);
+      }, 4800);
       force.unref();
+      // The game is asked over the link first (bounded), then players are told and everything closes.
+      await supervisor?.stop(Math.min(config.game.stopTimeoutMs, 2500));
       await portal.stop(SHUTDOWN_NOTICE);
-      await supervisor?.stop();
       await admin?.stop();
-      removeRuntime(config.dataDir);
-      releaseLock();
+      cleanup();
       logger.info({}, "stopped");
       process.exit(0);
     })();
@@ -84,7 +110,7 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
       admin = new AdminServer(config.admin.host, config.admin.port, portal.linkSecret, registry, {
         status: () => ({ ...portal.status(), game: supervisor?.status() ?? null, admin: admin?.address ?? null, web: { port: config.web.port, installed: false } }),
         ready: () => portal.status().link !== undefined && (portal.status().link as { connected: boolean }).connected,
-        reload,
+        reload: async () => reload(),
         stop: () => shutdown("stop requested through the admin endpoint"),
       }, logger.child({ part: "admin" }));
       await admin.start();
@@ -103,7 +129,8 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
     pid: process.pid, startedAt: new Date().toISOString(), admin: admin?.address ?? null, link: portal.linkAddress ?? null, listeners,
   });
   logger.info({ config: source ?? "(defaults)", dataDir: config.dataDir, link: portal.linkAddress, admin: admin?.address, listeners, web: "not installed yet" }, "portico is running");
-  process.on("SIGHUP", () => void reload().catch((err) => logger.error({}, `reload failed: ${errorMessage(err)}`)));
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
-  process.once("SIGINT", () => void shutdown("SIGINT"));
+  process.off("SIGHUP", ignoreHup);
+  process.on("SIGHUP", () => void reload().catch((err) => logger.error({ code: ErrorCodes.ADMIN_REQUEST }, `reload failed: ${errorMessage(err)}`)));
+  started = true;
+  if (stopAfterStart) void shutdown(stopAfterStart);
 }

@@ -82,6 +82,15 @@ export function loadAppConfig(options: LoadOptions = {}): LoadedConfig {
     fail("(file)", `config file ${path} does not exist`);
   }
   if (raw.listeners === undefined) raw.listeners = structuredClone(APP_DEFAULT_LISTENERS);
+  // The file on its own first, so its errors name the file; then the environment on top.
+  if (source) {
+    try {
+      resolvePortalConfig(raw);
+    } catch (err) {
+      if (err instanceof PortalError) throw new PortalError(err.code, `${source}: ${err.message}`, { ...err.details });
+      throw err;
+    }
+  }
 
   const telnetPort = envPort(env, "PORTICO_TELNET_PORT");
   if (telnetPort !== undefined) {
@@ -105,10 +114,12 @@ export function loadAppConfig(options: LoadOptions = {}): LoadedConfig {
   try {
     config = resolvePortalConfig(raw);
   } catch (err) {
-    if (err instanceof PortalError && source) throw new PortalError(err.code, `${source}: ${err.message}`, { ...err.details });
+    if (err instanceof PortalError) throw new PortalError(err.code, `environment override: ${err.message}`, { ...err.details });
     throw err;
   }
   if (!isAbsolute(config.dataDir)) config.dataDir = join(cwd, config.dataDir);
+  if (config.game.entry && !isAbsolute(config.game.entry)) config.game.entry = join(cwd, config.game.entry);
+  if (config.game.db && !isAbsolute(config.game.db)) config.game.db = join(cwd, config.game.db);
   const linkSecret = envValue(env, "PORTICO_LINK_SECRET");
   if (linkSecret !== undefined && linkSecret.length < 16) fail("PORTICO_LINK_SECRET", "must be at least 16 characters");
   return linkSecret === undefined ? { config, source } : { config, source, linkSecret };

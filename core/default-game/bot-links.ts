@@ -6,8 +6,8 @@ import type { GameSession, Kwargs } from "../game/index.js";
 import { postToChannel } from "./channel-post.js";
 import type { GameContext } from "./context.js";
 import type { BotKind, BotLinkRow } from "./db.js";
-import { botLinkOf } from "./players.js";
-import { safeText } from "./text.js";
+import { botLinkOf, onlineNames } from "./players.js";
+import { safeText, cleanText } from "./text.js";
 
 export const BOT_FACTORIES: Readonly<Record<BotKind, string>> = {
   irc: "plugins.irc.IrcBotFactory",
@@ -69,14 +69,29 @@ export function handleBotInput(ctx: GameContext, s: GameSession, name: string, a
   if (!link || name !== "bot_data_in") return;
   const row = ctx.db.getBotLink(link.id);
   if (!row || row.kind !== link.kind) return;
-  const text = safeText(String(args[0] ?? ""));
+  // Bridge plugins hand over safe markup (IRC colours already converted, `|` escaped): keep it, drop controls.
+  const text = cleanText(String(args[0] ?? ""));
   if (text === "") return;
   if (row.kind === "rss") {
     postToChannel(ctx, row.channel, `RSS: ${text}`, row.id);
     return;
   }
   const type = kwargs.type;
-  const who = `${safeText(String(kwargs.user ?? "?"))}@${safeText(String(kwargs.channel ?? ""))}`;
-  if (type === "msg") postToChannel(ctx, row.channel, `${who}: ${text}`, row.id);
-  else if (type === "action") postToChannel(ctx, row.channel, `${who} ${text}`, row.id);
+  const user = safeText(String(kwargs.user ?? "?"));
+  const who = `${user}@${safeText(String(kwargs.channel ?? ""))}`;
+  if (type === "msg") postToChannel(ctx, row.channel, `${who}: ${text}`, row.id, { nick: who, text, kind: "say" });
+  else if (type === "action") postToChannel(ctx, row.channel, `${who} ${text}`, row.id, { nick: who, text, kind: "pose" });
+  else if (type === "join" || type === "part" || type === "quit") postToChannel(ctx, row.channel, `IRC: ${text}`, row.id);
+  else if (type === "privmsg") answerPrivmsg(ctx, s, typeof kwargs.nick === "string" ? kwargs.nick : String(kwargs.user ?? ""), text);
+}
+
+/** A private IRC message to the bot: `who` lists online players, `about` names the game. `nick` is the raw IRC nick to answer. */
+function answerPrivmsg(ctx: GameContext, bot: GameSession, nick: string, text: string): void {
+  const command = text.trim().toLowerCase();
+  const reply = (line: string) => ctx.game.msg(bot, [["privmsg", [line], { user: nick }]]);
+  if (command === "who") {
+    const names = onlineNames(ctx);
+    reply(names.length === 0 ? "Nobody is online in the game right now." : `Online (${names.length}): ${names.join(", ")}`);
+  } else if (command === "about") reply(`This is ${ctx.settings.serverName}, bridged by Portico.`);
+  else reply("I understand 'who' and 'about'.");
 }

@@ -2,20 +2,31 @@
 import type { GameContext } from "./context.js";
 import { botLinkOf, players } from "./players.js";
 
+/** Who said what, so a bridge can format the line its own way (e.g. IRC's `[public] Alice: hello`). */
+export interface Speaker {
+  nick: string;
+  /** The message itself (safe markup), without the speaker. */
+  text: string;
+  kind: "say" | "pose";
+}
+
 /**
- * Sends `[channel] <line>` to every online member, and `line` to each bot session linked to the
- * channel (as the `channel` output instruction), except the bot link it came from.
- * `line` must already be safe markup (player text escaped).
+ * Sends `[channel] <line>` to every online member, and the message to each bot session linked to
+ * the channel (as the `channel` output instruction, with `{channel, nick, kind}` when the speaker
+ * is known), except the bot link it came from. `line` must already be safe markup.
  */
-export function postToChannel(ctx: GameContext, channel: string, line: string, fromLinkId?: number): void {
+export function postToChannel(ctx: GameContext, channel: string, line: string, fromLinkId?: number, speaker?: Speaker): void {
   const members = ctx.db.membersOf(channel);
   const text = `[${channel}] ${line}`;
   for (const s of players(ctx)) if (members.has(s.uid as number)) ctx.game.msg(s, text);
   const links = linksFor(ctx, channel);
   if (links.size === 0) return;
+  const instruction = speaker
+    ? ["channel", [speaker.text], { channel, nick: speaker.nick, kind: speaker.kind }]
+    : ["channel", [line], { channel }];
   for (const s of ctx.game.loggedIn()) {
     const link = botLinkOf(s);
-    if (link && link.kind === "irc" && links.has(link.id) && link.id !== fromLinkId) ctx.game.msg(s, { channel: line });
+    if (link && link.kind === "irc" && links.has(link.id) && link.id !== fromLinkId) ctx.game.msg(s, [instruction as [string, unknown[], Record<string, unknown>]]);
   }
 }
 

@@ -12,6 +12,12 @@ export function readNumber(plugin: string, raw: Record<string, unknown>, field: 
   return v;
 }
 
+export function readInteger(plugin: string, raw: Record<string, unknown>, field: string, fallback: number, min: number, max: number): number {
+  const v = readNumber(plugin, raw, field, fallback, min, max);
+  if (!Number.isInteger(v)) throw configError(plugin, field, `expected a whole number, got ${v}`);
+  return v;
+}
+
 export function readString(plugin: string, raw: Record<string, unknown>, field: string, fallback: string): string {
   const v = raw[field] ?? fallback;
   if (typeof v !== "string") throw configError(plugin, field, `expected a string, got ${JSON.stringify(v)}`);

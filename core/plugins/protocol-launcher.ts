@@ -5,7 +5,7 @@ import type { DependencyContainer } from "tsyringe";
 import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError, errorMessage } from "../errors/portal-error.js";
 import type { Logger } from "../logging/logger.js";
-import { CLOCK, LOGGER, PORTAL_INFO, PROTOCOL_CONFIG, SESSION_PORT, type PortalInfo } from "../tokens.js";
+import { CLOCK, LOGGER, PLUGIN_CONTROL, PORTAL_INFO, PROTOCOL_CONFIG, SESSION_PORT, type PluginControl, type PortalInfo } from "../tokens.js";
 import type { Clock } from "../time/clock.js";
 import type { SessionPort } from "../sessions/session-port.js";
 import type { Launcher, LaunchResult } from "./launcher.js";
@@ -70,7 +70,10 @@ export class ProtocolLauncher implements Launcher {
       throw new PortalError(ErrorCodes.PLUGIN_CONFIG, `config for ${path} rejected: ${errorMessage(err)}`, { path });
     }
     const scope = this.root.createChildContainer();
+    const id = `${path}#${++this.counter}`;
     const logger = this.services.logger.child({ plugin: path });
+    const control: PluginControl = { id, stopSelf: () => this.stop(id).then(() => undefined) };
+    scope.register(PLUGIN_CONTROL, { useValue: control });
     scope.register(PROTOCOL_CONFIG, { useValue: config });
     scope.register(SESSION_PORT, { useValue: this.services.port });
     scope.register(LOGGER, { useValue: logger });
@@ -87,7 +90,6 @@ export class ProtocolLauncher implements Launcher {
       void scope.dispose();
       throw e;
     }
-    const id = `${path}#${++this.counter}`;
     this.running.set(id, { id, path, direction: manifest.direction, factory, scope });
     logger.info({ id }, "plugin started");
     return { id, path };

@@ -84,8 +84,8 @@ export class GameSupervisor {
     await this.waitForExit();
   }
 
-  /** Stops the game for good (portal shutdown). */
-  async stop(): Promise<void> {
+  /** Stops the game for good (portal shutdown): asked over the link, killed after `timeoutMs`. */
+  async stop(timeoutMs = this.options.stopTimeoutMs): Promise<void> {
     this.stateValue = "stopping";
     this.options.clock.clearTimeout(this.timer);
     this.timer = undefined;
@@ -94,7 +94,7 @@ export class GameSupervisor {
       return;
     }
     if (!this.options.requestStop("shutdown")) this.child.kill("SIGTERM");
-    this.armKill();
+    this.armKill(timeoutMs);
     await this.waitForExit();
   }
 
@@ -120,7 +120,7 @@ export class GameSupervisor {
     this.startedAt = this.options.clock.now();
     const relay = (stream: NodeJS.ReadableStream | null, level: "info" | "warn") => {
       if (!stream) return;
-      createInterface({ input: stream }).on("line", (line) => logger[level]({ game: child.pid }, line.slice(0, 4000)));
+      createInterface({ input: stream }).on("line", (line) => relayLine(logger, level, child.pid, line));
     };
     relay(child.stdout, "info");
     relay(child.stderr, "warn");
@@ -166,15 +166,15 @@ export class GameSupervisor {
     for (const w of waiters) w();
   }
 
-  private armKill(): void {
+  private armKill(timeoutMs = this.options.stopTimeoutMs): void {
     clearTimeout(this.killTimer);
     const child = this.child;
     this.killTimer = setTimeout(() => {
       if (child && child === this.child) {
-        this.options.logger.warn({ code: ErrorCodes.GAME_PROCESS, gamePid: child.pid }, `game did not exit within ${this.options.stopTimeoutMs} ms; killing it`);
+        this.options.logger.warn({ code: ErrorCodes.GAME_PROCESS, gamePid: child.pid }, `game did not exit within ${timeoutMs} ms; killing it`);
         child.kill("SIGKILL");
       }
-    }, this.options.stopTimeoutMs);
+    }, timeoutMs);
   }
 
   private waitForExit(): Promise<void> {
@@ -182,3 +182,21 @@ export class GameSupervisor {
     return new Promise((resolve) => this.exitWaiters.push(resolve));
   }
 }
+
+/** One line of the game's output into the portal log: a JSON log line keeps its fields (so redaction applies), anything else is the message. */
+function relayLine(logger: Logger, level: "info" | "warn", pid: number | undefined, line: string): void {
+  const text = line.slice(0, 8000);
+  if (text.startsWith("{")) {
+    try {
+      const entry = JSON.parse(text) as Record<string, unknown>;
+      const { msg, level: lvl, time: _time, pid: _pid, hostname: _host, ...fields } = entry;
+      const target = lvl === "error" || lvl === 50 ? "error" : lvl === "warn" || lvl === 40 ? "warn" : lvl === "debug" || lvl === 20 ? "debug" : level;
+      logger[target]({ ...fields, game: pid }, typeof msg === "string" ? msg : "");
+      return;
+    } catch {
+      /* not JSON after all */
+    }
+  }
+  logger[level]({ game: pid }, text);
+}
+

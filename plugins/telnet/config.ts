@@ -1,4 +1,4 @@
-import { configError, readBoolean, readNumber, readString } from "../../core/index.js";
+import { configError, readBoolean, readInteger, readNumber, readString } from "../../core/index.js";
 
 export interface TelnetTlsConfig {
   certFile: string;
@@ -76,7 +76,7 @@ export function parseTelnetConfig(raw: Record<string, unknown>): TelnetConfig {
   const tls = readTls(raw);
   return {
     host: readString(P, raw, "host", "0.0.0.0"),
-    port: readNumber(P, raw, "port", tls ? 4003 : 4000, 0, 65535),
+    port: readInteger(P, raw, "port", tls ? 4003 : 4000, 0, 65535),
     tls,
     mccp: readBoolean(P, raw, "mccp", true),
     mccpLevel: readNumber(P, raw, "mccpLevel", 6, 1, 9),

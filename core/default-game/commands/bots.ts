@@ -45,10 +45,13 @@ export function parseRssLink(args: string): { channel: string; config: Record<st
   return { channel: eq.left, config: { url: parsed.href, rate } };
 }
 
-function describe(row: BotLinkRow): string {
+function describe(ctx: GameContext, row: BotLinkRow): string {
   const c = JSON.parse(row.config) as Record<string, unknown>;
   const target = row.kind === "irc" ? `${String(c.channel)} on ${String(c.network)}:${String(c.port)} as ${String(c.botname)}${c.ssl ? " (tls)" : ""}` : `${String(c.url)} every ${String(c.rate)}s`;
-  return `  #${row.id} [${row.channel}] <-> ${safeText(target)}`;
+  // The bot's own session reports its connection state (connected, reconnecting: why, failed: why).
+  const bot = ctx.game.loggedIn().find((s) => s.uid === `${row.kind}:${row.id}`);
+  const state = bot ? String(bot.protocol_flags.BOT_STATE ?? "running") : "not running";
+  return `  #${row.id} [${row.channel}] <-> ${safeText(target)}  - ${safeText(state)}`;
 }
 
 function botCommand(kind: BotKind, parse: typeof parseIrcLink): Command {
@@ -63,7 +66,7 @@ function botCommand(kind: BotKind, parse: typeof parseIrcLink): Command {
     usage,
     async run(ctx: GameContext, s: GameSession, cmd: ParsedCommand) {
       if (cmd.switches.includes("list")) {
-        const rows = ctx.db.listBotLinks(kind).map(describe);
+        const rows = ctx.db.listBotLinks(kind).map((row) => describe(ctx, row));
         return void ctx.game.msg(s, rows.length ? [`${label} links:`, ...rows].join("\n") : `There are no ${label} links.`);
       }
       if (cmd.switches.includes("delete") || cmd.switches.includes("del")) {
@@ -78,7 +81,7 @@ function botCommand(kind: BotKind, parse: typeof parseIrcLink): Command {
       const channel = ctx.db.channelName(parsed.channel);
       if (!channel) return void ctx.game.msg(s, `There is no channel called ${safeText(parsed.channel)}.`);
       const row = ctx.db.addBotLink(kind, channel, parsed.config);
-      ctx.game.msg(s, `Saved ${label} link:\n${describe(row)}`);
+      ctx.game.msg(s, `Saved ${label} link:\n${describe(ctx, row)}`);
       const result = await startLink(ctx, row);
       ctx.game.msg(s, result.message);
     },

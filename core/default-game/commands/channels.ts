@@ -70,6 +70,10 @@ export function channelMessage(ctx: GameContext, s: GameSession, cmd: ParsedComm
     ctx.game.msg(s, `Say what on [${channel}]?`);
     return true;
   }
-  postToChannel(ctx, channel, `${s.uname}: ${text}`);
+  // `<channel> :waves` poses on the channel; anything else is said.
+  if (text.startsWith(":") && text.length > 1) {
+    const action = text.slice(1).trim();
+    postToChannel(ctx, channel, `${s.uname} ${action}`, undefined, { nick: s.uname ?? "?", text: action, kind: "pose" });
+  } else postToChannel(ctx, channel, `${s.uname}: ${text}`, undefined, { nick: s.uname ?? "?", text, kind: "say" });
   return true;
 }

@@ -1,0 +1,155 @@
+import { randomBytes } from "node:crypto";
+import {
+  CLOCK, LOGGER, PLUGIN_CONTROL, PROTOCOL_CONFIG, SESSION_PORT, inject, injectable,
+  type Clock, type Kwargs, type Logger, type PluginControl, type ProtocolFactory, type SessionPort,
+} from "../../core/index.js";
+import type { IrcConfig } from "./config.js";
+import { FloodQueue } from "./flood-queue.js";
+import { IrcBotSession, type BridgeActions } from "./irc-bot-session.js";
+import { IrcConnection } from "./irc-connection.js";
+import { cleanNick, formatTemplate, gameToIrc, ircToGame, noPingNick, sanitizeOutgoing } from "./irc-text.js";
+import { splitWithPrefix, textBudget } from "./line-splitter.js";
+
+/**
+ * One IRC bridge bot: a portal session for the game, an IRC connection that Portico keeps alive,
+ * and a flood-controlled, byte-accurate path from game channel messages to IRC lines.
+ */
+@injectable()
+export class IrcBotFactory implements ProtocolFactory, BridgeActions {
+  private session: IrcBotSession | undefined;
+  private connection: IrcConnection | undefined;
+  private flood: FloodQueue | undefined;
+  /** Lines the game sent while IRC was unreachable; delivered after the rejoin (bounded). */
+  private backlog: string[] = [];
+  private readonly pings = new Map<string, number>();
+  private stopped = false;
+
+  constructor(
+    @inject(PROTOCOL_CONFIG) private readonly config: IrcConfig,
+    @inject(SESSION_PORT) private readonly port: SessionPort,
+    @inject(LOGGER) private readonly logger: Logger,
+    @inject(CLOCK) private readonly clock: Clock,
+    @inject(PLUGIN_CONTROL) private readonly control: PluginControl,
+  ) {}
+
+  async start(): Promise<void> {
+    const { config } = this;
+    const session = new IrcBotSession(this.port, config, this, this.clock.now());
+    this.session = session;
+    this.flood = new FloodQueue({ ...config.flood, clock: this.clock, send: (line) => this.sendLine(line) });
+    this.connection = new IrcConnection(config, this.clock, this.logger, {
+      state: (state) => {
+        this.logger.info({ state }, "IRC bot state");
+        session.setState(state);
+        if (state === "connected") this.flushBacklog();
+      },
+      // `user` is for display; `nick` is the raw IRC nick, the address for a private reply.
+      message: (e) => session.fromIrc(ircToGame(e.text), { type: e.type, user: cleanNick(e.nick), nick: e.nick, channel: e.type === "privmsg" ? cleanNick(e.nick) : e.target }),
+      presence: (e) => {
+        if (!config.relayJoinPart) return;
+        const nick = cleanNick(e.nick);
+        const what = e.type === "join" ? `${nick} has joined ${e.channel}` : e.type === "part" ? `${nick} has left ${e.channel}` : `${nick} has quit`;
+        session.fromIrc(ircToGame(what), { type: e.type, user: nick, channel: e.channel });
+      },
+      nicklist: (channel, nicks) => session.fromIrc("", { type: "nicklist", user: "server", channel, nicklist: nicks.map(cleanNick) }),
+      pong: (token) => {
+        const sent = this.pings.get(token);
+        if (sent === undefined) return;
+        this.pings.delete(token);
+        session.fromIrc("", { type: "ping", user: "server", channel: config.channels[0], timing: (this.clock.now() - sent) / 1000 });
+      },
+    });
+    this.port.connect(session);
+    this.connection.start();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.flood?.stop();
+    this.backlog = [];
+    await this.connection?.stop();
+    this.session?.ended();
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      state: this.session?.protocol_flags.BOT_STATE ?? "stopped",
+      nick: this.connection?.nick ?? this.config.nick,
+      server: `${this.config.host}:${this.config.port}${this.config.tls ? " (tls)" : ""}`,
+      channels: this.config.channels,
+      queued: (this.flood?.length ?? 0) + this.backlog.length,
+      clipped: this.flood?.dropped ?? 0,
+    };
+  }
+
+  // ---- BridgeActions (called by the session for game output) ----
+
+  fromGame(text: string, kwargs: Kwargs): void {
+    const nick = typeof kwargs.nick === "string" && kwargs.nick !== "" ? kwargs.nick : undefined;
+    const action = kwargs.kind === "pose" || kwargs.kind === "action";
+    const body = gameToIrc(text);
+    let prefix = "";
+    let suffix = "";
+    if (nick) {
+      const template = action ? this.config.actionFormat : this.config.relayFormat;
+      const at = template.indexOf("{text}");
+      const fields = { channel: typeof kwargs.channel === "string" ? kwargs.channel : "", nick: noPingNick(gameToIrc(nick)) };
+      prefix = sanitizeOutgoing(formatTemplate(template.slice(0, at), fields));
+      suffix = sanitizeOutgoing(formatTemplate(template.slice(at + "{text}".length), fields));
+    }
+    for (const target of this.config.channels) this.queueMessage(target, prefix, body + suffix, action);
+  }
+
+  privmsg(user: string, text: string): void {
+    // Only a well-formed IRC nick is a target: no spaces, commas or controls, so no second command.
+    if (/^[A-Za-z[\]\\`_^{}|][A-Za-z0-9[\]\\`_^{}|-]{0,49}$/.test(user)) this.queueMessage(user, "", gameToIrc(text), false);
+    else this.logger.warn({ user: cleanNick(user) }, "private IRC reply to an invalid nick dropped");
+  }
+
+  requestNicklist(): void {
+    for (const channel of this.config.channels) this.connection?.requestNames(channel);
+  }
+
+  ping(): void {
+    const token = randomBytes(6).toString("hex");
+    if (this.pings.size > 16) this.pings.clear();
+    this.pings.set(token, this.clock.now());
+    this.connection?.ping(token);
+  }
+
+  reconnect(): void {
+    this.connection?.reconnect();
+  }
+
+  shutdown(reason?: string): void {
+    this.logger.info({ reason }, "IRC bot stopped by the game");
+    void this.control.stopSelf().catch(() => this.stop());
+  }
+
+  // ---- internals ----
+
+  private queueMessage(target: string, prefix: string, text: string, action: boolean): void {
+    const { user, host } = this.connection?.userAndHost ?? {};
+    const budget = textBudget({
+      lineLength: this.connection?.lineLength ?? this.config.lineLength, target, nick: this.connection?.nick ?? this.config.nick,
+      ...(user !== undefined ? { user } : {}), ...(host !== undefined ? { host } : {}), action,
+    });
+    for (const part of splitWithPrefix(prefix, text, budget)) {
+      this.flood?.push(action ? `PRIVMSG ${target} :\x01ACTION ${part}\x01` : `PRIVMSG ${target} :${part}`);
+    }
+  }
+
+  private sendLine(line: string): void {
+    if (this.connection?.sendRaw(line)) return;
+    // Not connected: keep it for after the rejoin, oldest dropped first past the bound.
+    this.backlog.push(line);
+    if (this.backlog.length > this.config.flood.queueMax) this.backlog.shift();
+  }
+
+  private flushBacklog(): void {
+    const lines = this.backlog;
+    this.backlog = [];
+    for (const line of lines) this.flood?.push(line);
+  }
+}

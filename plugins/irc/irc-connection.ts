@@ -1,0 +1,266 @@
+import irc, { type Client } from "irc-framework";
+import { Backoff, errorMessage, type Clock, type Logger, type TimerHandle } from "../../core/index.js";
+import type { IrcConfig } from "./config.js";
+
+export type InboundType = "msg" | "action" | "privmsg";
+
+export interface IrcConnectionEvents {
+  /** Human-readable connection state for status (connecting, connected, reconnecting: …, failed: …). */
+  state(state: string): void;
+  message(e: { type: InboundType; nick: string; target: string; text: string }): void;
+  presence(e: { type: "join" | "part" | "quit"; nick: string; channel: string; reason: string }): void;
+  nicklist(channel: string, nicks: string[]): void;
+  pong(token: string): void;
+}
+
+const NICKSERV_WAIT_MS = 15_000;
+
+/**
+ * One bot's IRC connection, with the reconnect policy owned here (irc-framework's own is off):
+ * unlimited, capped, jittered back-off; a registration timeout; NickServ identification before
+ * joining; rejoin after a kick and after every reconnect. Never two live connections.
+ */
+export class IrcConnection {
+  private client: Client | undefined;
+  private readonly backoff: Backoff;
+  private retryTimer: TimerHandle | undefined;
+  private registrationTimer: TimerHandle | undefined;
+  private identifyTimer: TimerHandle | undefined;
+  private readonly rejoinTimers = new Set<TimerHandle>();
+  private stopped = false;
+  private registered = false;
+  private lastError = "";
+  private readonly joined = new Set<string>();
+  private readonly namesWanted = new Set<string>();
+
+  constructor(
+    private readonly config: IrcConfig,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly events: IrcConnectionEvents,
+  ) {
+    this.backoff = new Backoff(config.reconnect);
+  }
+
+  get isRegistered(): boolean {
+    return this.registered && this.client !== undefined;
+  }
+
+  get nick(): string {
+    return this.client?.user.nick || this.config.nick;
+  }
+
+  get userAndHost(): { user?: string; host?: string } {
+    const u = this.client?.user;
+    return { ...(u?.username ? { user: u.username } : {}), ...(u?.host ? { host: u.host } : {}) };
+  }
+
+  /** ISUPPORT LINELEN when the server announces it, else the configured line length. */
+  get lineLength(): number {
+    const v = Number(this.client?.network.supports("LINELEN"));
+    return Number.isInteger(v) && v >= 128 ? v : this.config.lineLength;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.dial();
+  }
+
+  /** Sends one raw line (already sanitised); false when not registered. */
+  sendRaw(line: string): boolean {
+    if (!this.isRegistered) return false;
+    this.client!.raw(line);
+    return true;
+  }
+
+  requestNames(channel: string): void {
+    this.namesWanted.add(channel.toLowerCase());
+    this.sendRaw(`NAMES ${channel}`);
+  }
+
+  ping(token: string): void {
+    if (this.isRegistered) this.client!.ping(token);
+  }
+
+  /** Drops the connection and dials again (the game's `reconnect`). */
+  reconnect(): void {
+    this.teardown("reconnect requested");
+    if (!this.stopped) this.scheduleRetry("reconnect requested", 0);
+  }
+
+  async stop(message = "Portico bridge stopping"): Promise<void> {
+    this.stopped = true;
+    this.clock.clearTimeout(this.retryTimer);
+    const client = this.client;
+    if (client && this.registered) {
+      client.quit(message);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.teardown("stopped");
+  }
+
+  private dial(): void {
+    if (this.stopped) return;
+    const { config } = this;
+    const client = new irc.Client();
+    this.client = client;
+    this.registered = false;
+    this.joined.clear();
+    this.events.state("connecting");
+    const on = <T>(event: string, fn: (e: T) => void) =>
+      client.on(event, (e: T) => {
+        if (client !== this.client) return;
+        try {
+          fn(e);
+        } catch (err) {
+          this.logger.warn({ event, err }, `IRC ${event} handler failed: ${errorMessage(err)}`);
+        }
+      });
+    on("registered", () => this.onRegistered(client));
+    on("socket close", (err: Error | undefined) => this.onClosed(client, err ? errorMessage(err) : this.lastError || "connection closed"));
+    on("close", () => this.onClosed(client, this.lastError || "connection closed"));
+    on("socket error", (err: Error) => (this.lastError = errorMessage(err)));
+    on("nick in use", () => {
+      if (!this.registered) client.changeNick(`${client.user.nick || config.nick}_`.slice(0, 30));
+    });
+    on("sasl failed", (e: { reason?: string }) => {
+      this.lastError = `SASL authentication failed (${e.reason ?? "fail"})`;
+      this.events.state(`failed: ${this.lastError}`);
+    });
+    on("irc error", (e: { error?: string; channel?: string; reason?: string }) => {
+      if (this.stopped) return; // the server's ERROR after our own QUIT
+      this.logger.warn({ error: e.error, channel: e.channel }, `IRC error: ${e.reason ?? e.error ?? "unknown"}`);
+      if (e.channel) this.events.state(`cannot join ${e.channel}: ${e.reason ?? e.error}`);
+    });
+    on("loggedin", () => this.identified(client));
+    on("notice", (e: { nick?: string; message?: string }) => {
+      if (e.nick?.toLowerCase() === "nickserv" && /identified|recognized/i.test(e.message ?? "")) this.identified(client);
+    });
+    on("privmsg", (e: { nick: string; target: string; message: string; from_server?: boolean }) => this.inbound(client, "msg", e));
+    on("action", (e: { nick: string; target: string; message: string; from_server?: boolean }) => this.inbound(client, "action", e));
+    on("join", (e: { nick: string; channel: string }) => {
+      if (this.isSelf(client, e.nick)) {
+        this.joined.add(e.channel.toLowerCase());
+        if (this.config.channels.every((c) => this.joined.has(c.toLowerCase()))) this.events.state("connected");
+      } else this.events.presence({ type: "join", nick: e.nick, channel: e.channel, reason: "" });
+    });
+    on("part", (e: { nick: string; channel: string; message?: string }) => {
+      if (this.isSelf(client, e.nick)) this.joined.delete(e.channel.toLowerCase());
+      else this.events.presence({ type: "part", nick: e.nick, channel: e.channel, reason: e.message ?? "" });
+    });
+    on("quit", (e: { nick: string; message?: string }) => this.events.presence({ type: "quit", nick: e.nick, channel: "", reason: e.message ?? "" }));
+    on("kick", (e: { kicked: string; channel: string; nick: string; message?: string }) => {
+      if (!this.isSelf(client, e.kicked)) return;
+      this.joined.delete(e.channel.toLowerCase());
+      this.events.state(`kicked from ${e.channel} by ${e.nick}; rejoining`);
+      const timer = this.clock.setTimeout(() => {
+        this.rejoinTimers.delete(timer);
+        if (client === this.client && this.registered) client.join(e.channel);
+      }, this.config.rejoinDelayMs);
+      this.rejoinTimers.add(timer);
+    });
+    on("userlist", (e: { channel: string; users: { nick: string; modes: string[] }[] }) => {
+      const key = e.channel.toLowerCase();
+      if (!this.namesWanted.delete(key)) return;
+      this.events.nicklist(e.channel, e.users.map((u) => `${u.modes.includes("o") ? "@" : u.modes.includes("v") ? "+" : ""}${u.nick}`));
+    });
+    on("pong", (e: { message?: string }) => this.events.pong(e.message ?? ""));
+
+    this.registrationTimer = this.clock.setTimeout(() => {
+      if (client === this.client && !this.registered) {
+        this.lastError = `no registration within ${config.registrationTimeoutMs} ms`;
+        this.teardown(this.lastError);
+        this.scheduleRetry(this.lastError);
+      }
+    }, config.registrationTimeoutMs);
+
+    client.connect({
+      host: config.host, port: config.port, nick: config.nick, username: config.nick.replace(/[^A-Za-z0-9]/g, "").slice(0, 10) || "portico",
+      gecos: config.realname, tls: config.tls, rejectUnauthorized: !config.allowSelfSigned,
+      ...(config.sasl ? { account: { account: config.sasl.account, password: config.sasl.password }, sasl_disconnect_on_fail: true } : { account: {} }),
+      auto_reconnect: false, ping_interval: 30, ping_timeout: Math.max(1, Math.round(config.pingTimeoutMs / 1000)),
+      message_max_length: 16_384, version: "Portico IRC bridge",
+    });
+  }
+
+  private onRegistered(client: Client): void {
+    this.registered = true;
+    this.clock.clearTimeout(this.registrationTimer);
+    this.backoff.reset();
+    this.lastError = "";
+    this.events.state("registered");
+    if (this.config.nickservPassword && !this.config.sasl) {
+      client.raw(`PRIVMSG NickServ :IDENTIFY ${this.config.nickservPassword.replace(/[\r\n\0]/g, "")}`);
+      this.events.state("identifying with NickServ");
+      this.identifyTimer = this.clock.setTimeout(() => {
+        this.logger.warn({}, "NickServ did not confirm identification; joining anyway");
+        this.identified(client);
+      }, NICKSERV_WAIT_MS);
+      return;
+    }
+    this.joinAll(client);
+  }
+
+  private identified(client: Client): void {
+    if (client !== this.client || !this.registered || this.identifyTimer === undefined) return;
+    this.clock.clearTimeout(this.identifyTimer);
+    this.identifyTimer = undefined;
+    this.joinAll(client);
+  }
+
+  private joinAll(client: Client): void {
+    for (const channel of this.config.channels) client.join(channel);
+  }
+
+  private inbound(client: Client, type: InboundType, e: { nick: string; target: string; message: string; from_server?: boolean }): void {
+    if (e.from_server || !e.nick || this.isSelf(client, e.nick)) return;
+    if (this.config.ignore.includes(e.nick.toLowerCase())) return;
+    const toMe = this.isSelf(client, e.target);
+    const toChannel = this.config.channels.some((c) => c.toLowerCase() === e.target.toLowerCase());
+    if (!toMe && !toChannel) return;
+    this.events.message({ type: toMe && type === "msg" ? "privmsg" : type, nick: e.nick, target: e.target, text: e.message });
+  }
+
+  private isSelf(client: Client, nick: string): boolean {
+    return nick.toLowerCase() === (client.user.nick || this.config.nick).toLowerCase();
+  }
+
+  private onClosed(client: Client, why: string): void {
+    if (client !== this.client) return;
+    this.teardown(why);
+    if (!this.stopped) this.scheduleRetry(why);
+  }
+
+  private scheduleRetry(why: string, delayMs?: number): void {
+    if (this.stopped || this.retryTimer !== undefined) return;
+    const delay = delayMs ?? Math.round(this.backoff.next());
+    this.events.state(`reconnecting in ${Math.round(delay / 100) / 10} s: ${why}`);
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      this.dial();
+    }, delay);
+  }
+
+  /** Forgets the current client (its late events are ignored) and closes its socket. */
+  private teardown(why: string): void {
+    const client = this.client;
+    this.client = undefined;
+    this.registered = false;
+    this.clock.clearTimeout(this.registrationTimer);
+    this.clock.clearTimeout(this.identifyTimer);
+    this.identifyTimer = undefined;
+    for (const t of this.rejoinTimers) this.clock.clearTimeout(t);
+    this.rejoinTimers.clear();
+    this.namesWanted.clear();
+    if (!client) return;
+    this.logger.debug({ why }, "IRC connection closed");
+    try {
+      client.removeAllListeners();
+      client.on("error", () => undefined);
+      client.connection.end();
+      client.connection.transport?.socket?.destroy();
+    } catch {
+      /* already closed */
+    }
+  }
+}
