@@ -35,6 +35,9 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
   process.once("SIGTERM", () => (started ? void shutdown("SIGTERM") : earlyStop("SIGTERM")));
   process.once("SIGINT", () => (started ? void shutdown("SIGINT") : earlyStop("SIGINT")));
   const logger = createPinoLogger(config.logLevel);
+  // Last line of defence: a library throwing from a socket callback must not end every player's session.
+  process.on("uncaughtException", (err) => logger.error({ code: ErrorCodes.UNCAUGHT, err }, `uncaught exception (kept running): ${errorMessage(err)}`));
+  process.on("unhandledRejection", (err) => logger.error({ code: ErrorCodes.UNCAUGHT, err }, `unhandled rejection: ${errorMessage(err)}`));
   let supervisor: GameSupervisor | undefined;
   let stopping: Promise<void> | undefined;
 

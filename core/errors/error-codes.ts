@@ -43,6 +43,7 @@ export const ErrorCodes = {
   ADMIN_REQUEST: "PORTAL_ERR_ADMIN_REQUEST",
   ALREADY_RUNNING: "PORTAL_ERR_ALREADY_RUNNING",
   NOT_RUNNING: "PORTAL_ERR_NOT_RUNNING",
+  UNCAUGHT: "PORTAL_ERR_UNCAUGHT",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

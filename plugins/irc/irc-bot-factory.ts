@@ -36,7 +36,11 @@ export class IrcBotFactory implements ProtocolFactory, BridgeActions {
     const { config } = this;
     const session = new IrcBotSession(this.port, config, this, this.clock.now());
     this.session = session;
-    this.flood = new FloodQueue({ ...config.flood, clock: this.clock, send: (line) => this.sendLine(line) });
+    this.flood = new FloodQueue({
+      ...config.flood, clock: this.clock, send: (line) => this.sendLine(line),
+      // The marker is a message too, so readers of the (first) channel see that lines were clipped.
+      clippedMarker: (n) => `PRIVMSG ${config.channels[0]} :[… ${n} line${n === 1 ? "" : "s"} clipped]`,
+    });
     this.connection = new IrcConnection(config, this.clock, this.logger, {
       state: (state) => {
         this.logger.info({ state }, "IRC bot state");

@@ -15,6 +15,16 @@ export interface IrcConnectionEvents {
 
 const NICKSERV_WAIT_MS = 15_000;
 
+/** Commands whose handlers in irc-framework read parameters without checking they exist: the minimum each needs. */
+const MIN_PARAMS: Readonly<Record<string, number>> = { PRIVMSG: 2, NOTICE: 2, "311": 6, "353": 4, "366": 2, KICK: 2, JOIN: 1, PART: 1 };
+
+/** A state text fit for one status line: first line only, OpenSSL noise reduced, capped. */
+export function oneLine(text: string): string {
+  const ssl = /SSL routines:[^:]*:([^:\n]+)/.exec(text);
+  const line = (ssl ? `TLS error: ${ssl[1]}` : text.split(/\r?\n/)[0] ?? "").replace(/\s+/g, " ").trim();
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+}
+
 /**
  * One bot's IRC connection, with the reconnect policy owned here (irc-framework's own is off):
  * unlimited, capped, jittered back-off; a registration timeout; NickServ identification before
@@ -116,14 +126,19 @@ export class IrcConnection {
           this.logger.warn({ event, err }, `IRC ${event} handler failed: ${errorMessage(err)}`);
         }
       });
+    this.guardDispatch(client);
+    let socketUp = false;
+    on("socket connected", () => (socketUp = true));
+    on("ping timeout", () => (this.lastError = `ping timeout: no answer from the server within ${Math.round(config.pingTimeoutMs / 1000)} s`));
     on("registered", () => this.onRegistered(client));
-    on("socket close", (err: Error | undefined) => this.onClosed(client, err ? errorMessage(err) : this.lastError || "connection closed"));
+    on("socket close", (err: Error | undefined) => this.onClosed(client, oneLine(err ? errorMessage(err) : this.lastError || "connection closed")));
     on("close", () => this.onClosed(client, this.lastError || "connection closed"));
-    on("socket error", (err: Error) => (this.lastError = errorMessage(err)));
+    on("socket error", (err: Error) => (this.lastError = oneLine(errorMessage(err))));
     on("nick in use", () => {
       if (!this.registered) client.changeNick(`${client.user.nick || config.nick}_`.slice(0, 30));
     });
     on("sasl failed", (e: { reason?: string }) => {
+      if (this.registered) return; // a stray 904 after registration changes nothing
       this.lastError = `SASL authentication failed (${e.reason ?? "fail"})`;
       this.events.state(`failed: ${this.lastError}`);
     });
@@ -168,7 +183,9 @@ export class IrcConnection {
 
     this.registrationTimer = this.clock.setTimeout(() => {
       if (client === this.client && !this.registered) {
-        this.lastError = `no registration within ${config.registrationTimeoutMs} ms`;
+        this.lastError = socketUp
+          ? `no registration within ${config.registrationTimeoutMs} ms`
+          : `no connection within ${config.registrationTimeoutMs} ms${config.tls ? " (the TLS handshake did not complete)" : ""}`;
         this.teardown(this.lastError);
         this.scheduleRetry(this.lastError);
       }
@@ -178,9 +195,29 @@ export class IrcConnection {
       host: config.host, port: config.port, nick: config.nick, username: config.nick.replace(/[^A-Za-z0-9]/g, "").slice(0, 10) || "portico",
       gecos: config.realname, tls: config.tls, rejectUnauthorized: !config.allowSelfSigned,
       ...(config.sasl ? { account: { account: config.sasl.account, password: config.sasl.password }, sasl_disconnect_on_fail: true } : { account: {} }),
-      auto_reconnect: false, ping_interval: 30, ping_timeout: Math.max(1, Math.round(config.pingTimeoutMs / 1000)),
+      // Ping at half the timeout (at most every 30 s), so a quiet but healthy link always has traffic in time.
+      auto_reconnect: false, ping_interval: Math.max(1, Math.min(30, Math.floor(config.pingTimeoutMs / 2000))),
+      ping_timeout: Math.max(1, Math.round(config.pingTimeoutMs / 1000)),
       message_max_length: 16_384, version: "Portico IRC bridge",
     });
+  }
+
+  /** irc-framework's handlers throw on some malformed server lines (inside the socket's data handler): drop those lines instead. */
+  private guardDispatch(client: Client): void {
+    const handler = client.command_handler;
+    const dispatch = handler.dispatch.bind(handler);
+    handler.dispatch = (message) => {
+      const need = MIN_PARAMS[message.command?.toUpperCase?.() ?? ""] ?? 0;
+      if (!Array.isArray(message.params) || message.params.length < need) {
+        this.logger.debug({ command: message.command }, "malformed IRC line dropped");
+        return;
+      }
+      try {
+        dispatch(message);
+      } catch (err) {
+        this.logger.warn({ command: message.command, err: errorMessage(err) }, "IRC line that irc-framework could not handle dropped");
+      }
+    };
   }
 
   private onRegistered(client: Client): void {
@@ -234,7 +271,7 @@ export class IrcConnection {
   private scheduleRetry(why: string, delayMs?: number): void {
     if (this.stopped || this.retryTimer !== undefined) return;
     const delay = delayMs ?? Math.round(this.backoff.next());
-    this.events.state(`reconnecting in ${Math.round(delay / 100) / 10} s: ${why}`);
+    this.events.state(`reconnecting in ${Math.round(delay / 100) / 10} s: ${oneLine(why)}`);
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = undefined;
       this.dial();

@@ -154,8 +154,8 @@ function hasNonSpace(s: string, from: number, to: number): boolean {
 /**
  * Split `text` into parts of at most `budgetBytes` UTF-8 bytes each, with `parts.join("") === text`.
  *
- * A part ends after the last space that fits (the space stays at the end of the earlier part), as long as the
- * part holds more than spaces. Otherwise (one long word) the cut is hard: at a grapheme-cluster boundary when
+ * A part ends before the last run of spaces that fits (the spaces start the next part, since IRC servers strip
+ * trailing spaces), as long as the part holds more than spaces. Otherwise (one long word) the cut is hard: at a grapheme-cluster boundary when
  * one fits, never inside a code point or surrogate pair, and moved back before a mIRC formatting sequence
  * (`\x03NN,NN`, `\x04RRGGBB`, toggles) that would otherwise be cut or left dangling at the end of the part.
  * Empty text gives no parts. Throws RangeError for a budget below 4 bytes (no code point would fit).
@@ -184,7 +184,9 @@ export function splitMessage(text: string, budgetBytes: number): string[] {
     if (end >= text.length) {
       cut = text.length;
     } else if (lastSpace >= 0 && hasNonSpace(text, start, lastSpace)) {
-      cut = lastSpace + 1;
+      // The spaces go to the start of the next part: servers strip trailing spaces, which would lose them.
+      cut = lastSpace;
+      while (cut > start && text.charCodeAt(cut - 1) === 0x20) cut--;
     } else {
       cut = cutOutsideFormatting(text, start, graphemeCut(text, start, end));
     }

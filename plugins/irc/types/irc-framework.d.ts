@@ -49,6 +49,8 @@ declare module "irc-framework" {
     user: { nick: string; username: string; host: string };
     network: { options: Record<string, unknown>; name?: string; supports(feature: string): unknown };
     connection: { end(message?: string): void; connected: boolean; transport?: { socket?: { destroy(): void } } };
+    /** Internal: routes each parsed server line to its handler (wrapped by Portico to drop malformed lines). */
+    command_handler: { dispatch(message: { command: string; params: string[]; nick?: string }): void };
   }
 
   const irc: { Client: typeof Client };

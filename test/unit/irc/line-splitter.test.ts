@@ -94,15 +94,16 @@ describe("irc line-splitter", () => {
       expect(splitMessage("hello", 5)).to.deep.equal(["hello"]);
     });
 
-    it("splits after the last space that fits, keeping the space on the earlier part", () => {
-      expect(splitMessage("hello world foo", 12)).to.deep.equal(["hello world ", "foo"]);
-      expect(splitMessage("hello world foo", 8)).to.deep.equal(["hello ", "world ", "foo"]);
-      expect(splitMessage("aaa bb", 4)).to.deep.equal(["aaa ", "bb"]);
+    it("splits before the last space that fits; the space starts the next part (servers strip trailing spaces)", () => {
+      expect(splitMessage("hello world foo", 12)).to.deep.equal(["hello world", " foo"]);
+      expect(splitMessage("hello world foo", 8)).to.deep.equal(["hello", " world", " foo"]);
+      expect(splitMessage("aaa bb", 4)).to.deep.equal(["aaa", " bb"]);
+      expect(splitMessage("aa   bb cc", 6)).to.deep.equal(["aa", "   bb", " cc"]);
     });
 
     it("a word longer than the budget is cut hard", () => {
       expect(splitMessage("abcdefghij", 4)).to.deep.equal(["abcd", "efgh", "ij"]);
-      expect(splitMessage("x abcdefghij", 5)).to.deep.equal(["x ", "abcde", "fghij"]);
+      expect(splitMessage("x abcdefghij", 5)).to.deep.equal(["x", " abcd", "efghi", "j"]);
     });
 
     it("does not make a part of spaces only", () => {
@@ -120,8 +121,9 @@ describe("irc line-splitter", () => {
       const budget = textBudget({ target: "#chan", nick: "PorticoBot" });
       const parts = splitMessage(text, budget);
       expectSound(text, parts, budget);
-      expect(parts.length).to.equal(Math.ceil(2000 / budget));
-      for (const part of parts.slice(0, -1)) expect(part.endsWith(" ")).to.equal(true);
+      expect(parts.length).to.be.within(Math.ceil(2000 / budget), Math.ceil(2000 / budget) + 1);
+      for (const part of parts.slice(0, -1)) expect(part.endsWith(" ")).to.equal(false);
+      for (const part of parts.slice(1)) expect(part.startsWith(" ")).to.equal(true);
     });
 
     it("a 2 000-byte message of multi-byte characters and emoji, with and without spaces", () => {
@@ -191,7 +193,8 @@ describe("irc line-splitter", () => {
       const text = "word ".repeat(2000);
       const parts = splitMessage(text, 400);
       expectSound(text, parts, 400);
-      expect(parts.length).to.equal(25);
+      expect(parts.length).to.equal(26);
+      for (const part of parts.slice(0, -1)) expect(part.endsWith(" ")).to.equal(false);
     });
   });
 
