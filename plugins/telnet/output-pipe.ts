@@ -31,13 +31,19 @@ export function escapeIac(data: Buffer): Buffer {
  * Everything written to one telnet client goes through here: plain, or through an MCCP2 deflate
  * stream that is sync-flushed once per tick of writes and finished cleanly (Z_FINISH) when the
  * client turns compression off. Writes made while the stream is finishing wait and follow it.
+ * The writes of one tick reach the socket as one writev (corked until the tick's microtasks run),
+ * and reach the compressor as one sync-flushed chunk: per-line writes cost a syscall, or a zlib
+ * thread-pool round trip, each (docs/performance.md, "Telnet throughput").
  */
 export class OutputPipe {
   private deflate: Deflate | undefined;
   private finishing = false;
   /** Output (and compression on/off requests) made while the stream is finishing, in order. */
   private held: (Buffer | "start" | "stop")[] = [];
+  /** This tick's output for the compressor, handed over in one write by the flush. */
+  private pending: Buffer[] = [];
   private flushScheduled = false;
+  private corked = false;
   bytesOut = 0;
 
   constructor(
@@ -60,7 +66,7 @@ export class OutputPipe {
       return;
     }
     if (this.deflate) {
-      this.deflate.write(bytes);
+      this.pending.push(bytes);
       this.scheduleFlush();
       return;
     }
@@ -74,7 +80,8 @@ export class OutputPipe {
       return;
     }
     if (this.deflate || this.socket.destroyed) return;
-    const deflate = createDeflate({ level: this.settings.level, windowBits: this.settings.windowBits, memLevel: this.settings.memLevel });
+    // Every write is sync-flushed: there is one per tick (see scheduleFlush), so no separate flush call is needed.
+    const deflate = createDeflate({ level: this.settings.level, windowBits: this.settings.windowBits, memLevel: this.settings.memLevel, flush: zc.Z_SYNC_FLUSH });
     deflate.on("data", (chunk: Buffer) => this.toSocket(chunk));
     deflate.on("error", () => this.socket.destroy());
     this.deflate = deflate;
@@ -88,6 +95,7 @@ export class OutputPipe {
       return;
     }
     if (!deflate) return;
+    this.compressPending();
     this.finishing = true;
     deflate.once("end", () => {
       this.deflate = undefined;
@@ -118,6 +126,7 @@ export class OutputPipe {
     this.deflate?.destroy();
     this.deflate = undefined;
     this.held = [];
+    this.pending = [];
   }
 
   private scheduleFlush(): void {
@@ -125,14 +134,29 @@ export class OutputPipe {
     this.flushScheduled = true;
     queueMicrotask(() => {
       this.flushScheduled = false;
-      if (this.deflate && !this.finishing) this.deflate.flush(zc.Z_SYNC_FLUSH);
+      if (this.deflate && !this.finishing) this.compressPending();
     });
+  }
+
+  private compressPending(): void {
+    const parts = this.pending;
+    if (parts.length === 0 || !this.deflate) return;
+    this.pending = [];
+    this.deflate.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
   }
 
   private toSocket(bytes: Buffer): void {
     if (this.socket.destroyed) return;
     this.bytesOut += bytes.length;
     this.countOut(bytes.length);
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      queueMicrotask(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.socket.write(bytes);
     if (this.socket.writableLength > this.maxBufferedBytes) this.onOverflow();
   }

@@ -318,9 +318,10 @@ describe("ProtocolLauncher", () => {
       expect(BrokenFactory.instances[0]!.stopped).to.equal(1);
       expect(launcher.list()).to.deep.equal([]);
 
+      // Ids are numbered per launch attempt (a failed one used #1), so they are never reused.
       const ok = await launcher.launch("plugins.echo.EchoFactory", {});
-      expect(ok.id).to.equal("plugins.echo.EchoFactory#1");
-      expect(launcher.list().map((r) => r.id)).to.deep.equal(["plugins.echo.EchoFactory#1"]);
+      expect(ok.id).to.equal("plugins.echo.EchoFactory#2");
+      expect(launcher.list().map((r) => r.id)).to.deep.equal(["plugins.echo.EchoFactory#2"]);
     });
 
     it("a PortalError from start() is passed on unchanged", async () => {

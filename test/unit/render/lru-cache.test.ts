@@ -34,4 +34,27 @@ describe("LruCache", () => {
     expect(() => new LruCache(-1)).to.throw(RangeError);
     expect(() => new LruCache(Number.NaN)).to.throw(RangeError);
   });
+  it("keeps exact LRU order through many evictions, hits and overwrites (the eviction iterator is reused)", () => {
+    const cache = new LruCache<number, number>(50);
+    const model: number[] = []; // oldest first
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let i = 0; i < 5000; i++) {
+      const key = Math.floor(rnd() * 120);
+      if (rnd() < 0.5) {
+        const hit = cache.get(key);
+        const at = model.indexOf(key);
+        expect(hit === undefined).to.equal(at < 0);
+        if (at >= 0) model.push(...model.splice(at, 1));
+      } else {
+        cache.set(key, i);
+        const at = model.indexOf(key);
+        if (at >= 0) model.splice(at, 1);
+        model.push(key);
+        if (model.length > 50) model.shift();
+      }
+      expect(cache.size).to.equal(model.length);
+    }
+    for (const key of model) expect(cache.get(key)).to.not.equal(undefined);
+  });
 });
