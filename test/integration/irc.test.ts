@@ -538,6 +538,37 @@ describe("IRC bridge (plugins.irc) against a real ngircd", function () {
       expect(b.botConnects).to.have.length(1);
     });
 
+    it("a game reload does not touch the bot: the next game process gets the same logged-in bot session, IRC sees no QUIT or JOIN", async () => {
+      const { nick, channel, obs } = names();
+      const o = await observer(ircd.port, obs, channel);
+      const b = await startBridge(botConfig(nick, channel), { watch: o });
+      const bot = b.bot();
+      const mark = o.lines.length;
+      b.game.announceStop("reload");
+      await b.game.handBack();
+      await b.game.stop();
+
+      let restored: GameSession[] = [];
+      let mode = "";
+      const next = new GameSessionHandler({
+        host: "127.0.0.1", port: b.portal.linkAddress!.port, secret: b.portal.linkSecret, logger: new MemoryLogger(),
+        callbacks: { onSync: (info) => ((mode = info.mode), (restored = info.restored)) },
+      });
+      onCleanup(() => next.stop());
+      next.start();
+      await waitFor(() => next.ready, 5000, "the next game synced");
+      expect(mode).to.equal("reload");
+      const again = restored.find((s) => s.protocol_key === "ircbot");
+      expect(again?.sessid).to.equal(bot.sessid);
+      expect(again?.logged_in).to.equal(true);
+      expect(again?.uid).to.equal("irc:1");
+      expect(again?.protocol_flags.BOT_STATE).to.equal("connected");
+
+      next.msg(again!, [["channel", ["after the reload"], { channel: "public", nick: "Alice", kind: "say" }]]);
+      await o.waitForMessage((x) => x.nick === nick && x.text === `${ALICE}after the reload`, 5000);
+      expect(o.lines.slice(mark).filter((l) => (l.command === "QUIT" || l.command === "JOIN") && l.nick === nick)).to.deep.equal([]);
+    });
+
     it("game.disconnect stops the bot for good (QUIT, no rejoin)", async () => {
       const { nick, channel, obs } = names();
       const o = await observer(ircd.port, obs, channel);
