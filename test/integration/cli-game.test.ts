@@ -73,6 +73,18 @@ describe("portico start with the default game (end to end)", function () {
     }));
   });
 
+  it("SIGHUP to portico reloads the game too: one \"Server restarted.\" notice, the player stays logged in", async () => {
+    const erin = await player("erin");
+    const before = await gamePid();
+    const mark = erin.lines.length;
+    portico.child.kill("SIGHUP");
+    await erin.waitForLine("Server restarted.", 20_000, mark);
+    expect(await gamePid()).to.not.equal(before);
+    erin.send("say still here");
+    await erin.waitForLine('You say, "still here"', 10_000, mark);
+    expect(erin.lines.slice(mark).filter((l) => l.includes("Server restarted.")).length).to.equal(1);
+  });
+
   it("a SIGKILLed game is restarted; players are told, stay connected and logged in, and input typed meanwhile is delivered", async () => {
     const carol = await player("carol");
     const dave = await player("dave");

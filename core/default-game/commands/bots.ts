@@ -12,19 +12,37 @@ const HOST = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A
 const IRC_CHANNEL = /^[#&][^\s,\x00-\x1f|]{1,49}$/;
 const NICK = /^[A-Za-z[\]\\`_^{}][A-Za-z0-9[\]\\`_^{}-]{0,29}$/;
 
+export const IRC_USAGE =
+  "Usage: irc2chan <channel> = <host> <port> <#ircchannel>[,#more] <botnick> [tls] [selfsigned] [sasl=<account>:<password>] [nickserv=<password>]";
+
+/** Parses an irc2chan request; the options after the nick may come in any order. */
 export function parseIrcLink(args: string): { channel: string; config: Record<string, unknown> } | { error: string } {
-  const usage = "Usage: irc2chan <channel> = <host> <port> <#ircchannel> <botnick> [tls]";
+  const usage = IRC_USAGE;
   const eq = splitAssignment(args);
   if (!eq || eq.left === "") return { error: usage };
-  const [host, portText, ircChannel, nick, tls, ...extra] = words(eq.right);
-  if (!host || !portText || !ircChannel || !nick || extra.length > 0) return { error: usage };
+  const [host, portText, ircChannels, nick, ...options] = words(eq.right);
+  if (!host || !portText || !ircChannels || !nick) return { error: usage };
+  let tls = false;
+  const extra: Record<string, unknown> = {};
+  for (const option of options) {
+    const lower = option.toLowerCase();
+    if (lower === "tls" || lower === "ssl") tls = true;
+    else if (lower === "selfsigned") extra.allowSelfSigned = true;
+    else if (lower.startsWith("sasl=") && option.indexOf(":", 5) > 5) {
+      const colon = option.indexOf(":", 5);
+      extra.sasl = { account: option.slice(5, colon), password: option.slice(colon + 1) };
+    } else if (lower.startsWith("nickserv=") && option.length > 9) extra.nickservPassword = option.slice(9);
+    else return { error: usage };
+  }
+  const channels = ircChannels.split(",");
+  const ircChannel = channels[0]!;
   if (!HOST.test(host) && isIP(host) === 0) return { error: `${safeText(host)} is not a host name or address.` };
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port < 1 || port > 65535) return { error: "The port must be a number from 1 to 65535." };
-  if (!IRC_CHANNEL.test(ircChannel)) return { error: "The IRC channel must start with # (or &) and have no spaces or commas." };
+  if (!channels.every((c) => IRC_CHANNEL.test(c)) || channels.length > 20) return { error: "Each IRC channel must start with # (or &) and have no spaces; separate up to 20 with commas." };
   if (!NICK.test(nick)) return { error: "The bot nick must start with a letter and use letters, digits and IRC nick characters (up to 30)." };
-  if (tls !== undefined && !["tls", "ssl"].includes(tls.toLowerCase())) return { error: usage };
-  return { channel: eq.left, config: { network: host, port, channel: ircChannel, botname: nick, ssl: tls !== undefined } };
+  const where = channels.length === 1 ? { channel: ircChannel } : { channels };
+  return { channel: eq.left, config: { network: host, port, ...where, botname: nick, ssl: tls, ...extra } };
 }
 
 export function parseRssLink(args: string): { channel: string; config: Record<string, unknown> } | { error: string } {
@@ -47,7 +65,9 @@ export function parseRssLink(args: string): { channel: string; config: Record<st
 
 function describe(ctx: GameContext, row: BotLinkRow): string {
   const c = JSON.parse(row.config) as Record<string, unknown>;
-  const target = row.kind === "irc" ? `${String(c.channel)} on ${String(c.network)}:${String(c.port)} as ${String(c.botname)}${c.ssl ? " (tls)" : ""}` : `${String(c.url)} every ${String(c.rate)}s`;
+  const ircChannels = Array.isArray(c.channels) ? c.channels.join(",") : String(c.channel);
+  const extras = [c.ssl ? "tls" : "", c.allowSelfSigned ? "self-signed ok" : "", c.sasl ? "sasl" : "", c.nickservPassword ? "nickserv" : ""].filter(Boolean);
+  const target = row.kind === "irc" ? `${ircChannels} on ${String(c.network)}:${String(c.port)} as ${String(c.botname)}${extras.length ? ` (${extras.join(", ")})` : ""}` : `${String(c.url)} every ${String(c.rate)}s`;
   // The bot's own session reports its connection state (connected, reconnecting: why, failed: why).
   const bot = ctx.game.loggedIn().find((s) => s.uid === `${row.kind}:${row.id}`);
   const state = bot ? String(bot.protocol_flags.BOT_STATE ?? "running") : "not running";
@@ -57,7 +77,7 @@ function describe(ctx: GameContext, row: BotLinkRow): string {
 function botCommand(kind: BotKind, parse: typeof parseIrcLink): Command {
   const label = BOT_LABEL[kind];
   const usage = kind === "irc"
-    ? "irc2chan <channel> = <host> <port> <#ircchannel> <botnick> [tls]\nirc2chan/list\nirc2chan/delete <id>"
+    ? `${IRC_USAGE.replace("Usage: ", "")}\nirc2chan/list\nirc2chan/delete <id>`
     : "rss2chan <channel> = <url> [interval]\nrss2chan/list\nrss2chan/delete <id>";
   return {
     key: `${kind}2chan`,

@@ -49,6 +49,12 @@ describe("default game: command parsing", () => {
       config: { network: "irc.libera.chat", port: 6697, channel: "#portico", botname: "portbot", ssl: true },
     });
     expect(parseIrcLink("public = 127.0.0.1 6667 #x bot")).to.deep.include({ channel: "public" });
+    expect(parseIrcLink("public = irc.x 6697 #a,#b bot selfsigned TLS sasl=acct:pa:ss nickserv=pw")).to.deep.equal({
+      channel: "public",
+      config: { network: "irc.x", port: 6697, channels: ["#a", "#b"], botname: "bot", ssl: true, allowSelfSigned: true, sasl: { account: "acct", password: "pa:ss" }, nickservPassword: "pw" },
+    });
+    expect(parseIrcLink("public = irc.x 6667 #x bot frobnicate")).to.have.property("error").that.matches(/^Usage/);
+    expect(parseIrcLink("public = irc.x 6667 #x bot sasl=nopassword")).to.have.property("error").that.matches(/^Usage/);
     expect(parseIrcLink("public irc.x 6667 #x bot")).to.have.property("error").that.matches(/^Usage/);
     expect(parseIrcLink("public = irc.x 99999 #x bot")).to.have.property("error").that.matches(/port/);
     expect(parseIrcLink("public = irc.x 6667 x bot")).to.have.property("error").that.matches(/IRC channel/);
