@@ -19,5 +19,6 @@ export { PluginRegistry } from "./plugins/plugin-registry.js";
 export { PROTOCOL_CONFIG, SESSION_PORT, LOGGER, CLOCK, PORTAL_INFO, PLUGIN_CONTROL, type PortalInfo, type PluginControl } from "./tokens.js";
 export { LINK_VERSION, type GameToPortal, type PortalToGame, type RestartMode, type StopMode } from "./link/link-messages.js";
 export { configError, readNumber, readInteger, readString, readBoolean } from "./plugins/plugin-config.js";
+export { listenOrFail, type ListenAddress } from "./net/listen-or-fail.js";
 export { inject, injectable } from "tsyringe";
 export * from "./render/index.js";

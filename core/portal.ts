@@ -77,6 +77,11 @@ export class Portal {
     return this.link?.address;
   }
 
+  /** True while a game is connected to the link (what /readyz and `portico_link_up` report). */
+  get gameConnected(): boolean {
+    return this.link?.connected ?? false;
+  }
+
   get portalRun(): number {
     return this.run;
   }
@@ -160,7 +165,7 @@ export class Portal {
       portal_run: this.run,
       pid: process.pid,
       uptime_s: Math.round((this.clock.now() - this.startTime) / 1000),
-      link: { connected: this.link?.connected ?? false, address: this.link?.address, restart_mode: this.handlerImpl?.restartMode },
+      link: { connected: this.gameConnected, address: this.link?.address, restart_mode: this.handlerImpl?.restartMode },
       sessions: { total: sessions.length, logged_in: this.handlerImpl?.count_loggedin() ?? 0, by_protocol: byProtocol },
       queued_connections: this.handlerImpl?.queuedConnections ?? 0,
       pending_inputs: this.handlerImpl?.pendingInputs ?? 0,

@@ -3,8 +3,9 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Socket } from "node:net";
 import type { Registry } from "prom-client";
 import { ErrorCodes } from "../errors/error-codes.js";
-import { PortalError, errorMessage } from "../errors/portal-error.js";
+import { errorMessage } from "../errors/portal-error.js";
 import type { Logger } from "../logging/logger.js";
+import { listenOrFail } from "../net/listen-or-fail.js";
 
 export interface AdminActions {
   status(): Record<string, unknown>;
@@ -48,16 +49,8 @@ export class AdminServer {
       socket.once("close", () => this.sockets.delete(socket));
     });
     server.on("clientError", (_err, socket) => socket.destroy());
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) =>
-        reject(new PortalError(ErrorCodes.LISTEN_FAILED, `admin endpoint cannot listen on ${this.host}:${this.port}: ${err.message}`, { port: this.port }));
-      server.once("error", onError);
-      server.listen({ host: this.host, port: this.port }, () => {
-        server.off("error", onError);
-        server.on("error", (err) => this.logger.error({ code: ErrorCodes.LISTEN_FAILED, err }, "admin endpoint error"));
-        resolve();
-      });
-    });
+    await listenOrFail(server, { host: this.host, port: this.port }, "admin endpoint", (err) =>
+      this.logger.error({ code: ErrorCodes.LISTEN_FAILED, err }, "admin endpoint error"));
     this.server = server;
   }
 

@@ -22,8 +22,15 @@ export function adminRequest(admin: { host: string; port: number }, secret: stri
         } else resolve(parsed);
       });
     });
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on("error", (err) => reject(new PortalError(ErrorCodes.NOT_RUNNING, `cannot reach the portal's admin endpoint at ${admin.host}:${admin.port}: ${err.message}`)));
+    let timedOut = false;
+    req.on("timeout", () => {
+      timedOut = true;
+      req.destroy(new Error(`no answer within ${timeoutMs} ms`));
+    });
+    req.on("error", (err) =>
+      reject(timedOut
+        ? new PortalError(ErrorCodes.ADMIN_REQUEST, `the portal's admin endpoint at ${admin.host}:${admin.port} did not answer ${method} ${path} within ${timeoutMs} ms`)
+        : new PortalError(ErrorCodes.NOT_RUNNING, `cannot reach the portal's admin endpoint at ${admin.host}:${admin.port}: ${err.message}`)));
     req.end();
   });
 }

@@ -27,7 +27,9 @@ async function talk(args: string[], method: "GET" | "POST", path: string): Promi
   const { config, linkSecret } = loadAppConfig(configPath === undefined ? {} : { configPath });
   const runtime = readRuntime(config.dataDir);
   if (!runtime.admin) throw new Error("the running portal has no admin endpoint (admin.enabled is false)");
-  return adminRequest(runtime.admin, linkSecret ?? readLinkSecret(config.dataDir), method, path);
+  // A reload may take the game's stop timeout plus 15 s for the new game to connect.
+  const timeoutMs = path === "/reload" ? config.game.stopTimeoutMs + 30_000 : 15_000;
+  return adminRequest(runtime.admin, linkSecret ?? readLinkSecret(config.dataDir), method, path, timeoutMs);
 }
 
 async function waitUntilGone(args: string[], timeoutMs: number): Promise<boolean> {

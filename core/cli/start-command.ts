@@ -56,7 +56,7 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
     await supervisor.reload();
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
-      if ((portal.status().link as { connected: boolean }).connected) return { game: "reloaded" };
+      if (portal.gameConnected) return { game: "reloaded" };
       await new Promise((r) => setTimeout(r, 50));
     }
     return { game: "not connected" };
@@ -112,7 +112,7 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
       });
       admin = new AdminServer(config.admin.host, config.admin.port, portal.linkSecret, registry, {
         status: () => ({ ...portal.status(), game: supervisor?.status() ?? null, admin: admin?.address ?? null, web: { port: config.web.port, installed: false } }),
-        ready: () => portal.status().link !== undefined && (portal.status().link as { connected: boolean }).connected,
+        ready: () => portal.gameConnected,
         reload: async () => reload(),
         stop: () => shutdown("stop requested through the admin endpoint"),
       }, logger.child({ part: "admin" }));

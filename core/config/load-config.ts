@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError, errorMessage } from "../errors/portal-error.js";
-import { resolvePortalConfig, type ListenerConfig, type PortalConfig } from "./portal-config.js";
+import { failConfig, resolvePortalConfig, type ListenerConfig, type PortalConfig } from "./portal-config.js";
 
 /** What `portico start` listens on when the config file names no listeners. */
 export const APP_DEFAULT_LISTENERS: readonly ListenerConfig[] = [{ plugin: "plugins.telnet.TelnetFactory", config: { port: 4000 } }];
@@ -22,20 +21,16 @@ export interface LoadedConfig {
   linkSecret?: string;
 }
 
-function fail(key: string, problem: string): never {
-  throw new PortalError(ErrorCodes.CONFIG_INVALID, `config key "${key}": ${problem}`, { key });
-}
-
 /** Reads NAME, or the file named by NAME_FILE (one trailing newline dropped); both set is an error. */
 export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const direct = env[name];
   const file = env[`${name}_FILE`];
-  if (direct !== undefined && file !== undefined) fail(name, `set both ${name} and ${name}_FILE; use one`);
+  if (direct !== undefined && file !== undefined) failConfig(name, `set both ${name} and ${name}_FILE; use one`);
   if (file !== undefined) {
     try {
       return readFileSync(file, "utf8").replace(/\r?\n$/, "");
     } catch (err) {
-      fail(`${name}_FILE`, `cannot read ${file}: ${errorMessage(err)}`);
+      failConfig(`${name}_FILE`, `cannot read ${file}: ${errorMessage(err)}`);
     }
   }
   return direct;
@@ -44,14 +39,14 @@ export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefin
 function envPort(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const v = envValue(env, name);
   if (v === undefined || v === "") return undefined;
-  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) fail(name, `expected a port number 0-65535, got ${JSON.stringify(v)}`);
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) failConfig(name, `expected a port number 0-65535, got ${JSON.stringify(v)}`);
   return Number(v);
 }
 
 function section(raw: Record<string, unknown>, key: string): Record<string, unknown> {
   const v = raw[key];
   if (v === undefined) return (raw[key] = {}) as Record<string, unknown>;
-  if (typeof v !== "object" || v === null || Array.isArray(v)) fail(key, "expected an object");
+  if (typeof v !== "object" || v === null || Array.isArray(v)) failConfig(key, "expected an object");
   return v as Record<string, unknown>;
 }
 
@@ -74,12 +69,12 @@ export function loadAppConfig(options: LoadOptions = {}): LoadedConfig {
     try {
       parsed = JSON.parse(readFileSync(path, "utf8"));
     } catch (err) {
-      fail("(file)", `${path} is not valid JSON: ${errorMessage(err)}`);
+      failConfig("(file)", `${path} is not valid JSON: ${errorMessage(err)}`);
     }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) fail("(root)", `${path} must hold a JSON object`);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) failConfig("(root)", `${path} must hold a JSON object`);
     raw = parsed as Record<string, unknown>;
   } else if (explicit !== undefined) {
-    fail("(file)", `config file ${path} does not exist`);
+    failConfig("(file)", `config file ${path} does not exist`);
   }
   if (raw.listeners === undefined) raw.listeners = structuredClone(APP_DEFAULT_LISTENERS);
   // The file on its own first, so its errors name the file; then the environment on top.
@@ -96,7 +91,7 @@ export function loadAppConfig(options: LoadOptions = {}): LoadedConfig {
   if (telnetPort !== undefined) {
     const listeners = Array.isArray(raw.listeners) ? (raw.listeners as { plugin?: unknown; config?: Record<string, unknown> }[]) : [];
     const telnet = listeners.find((l) => l.plugin === "plugins.telnet.TelnetFactory" && !(l.config && l.config.tls));
-    if (!telnet) fail("PORTICO_TELNET_PORT", "no plain telnet listener is configured to apply it to");
+    if (!telnet) failConfig("PORTICO_TELNET_PORT", "no plain telnet listener is configured to apply it to");
     telnet.config = { ...(telnet.config ?? {}), port: telnetPort };
   }
   const webPort = envPort(env, "PORTICO_WEB_PORT");
@@ -121,6 +116,6 @@ export function loadAppConfig(options: LoadOptions = {}): LoadedConfig {
   if (config.game.entry && !isAbsolute(config.game.entry)) config.game.entry = join(cwd, config.game.entry);
   if (config.game.db && !isAbsolute(config.game.db)) config.game.db = join(cwd, config.game.db);
   const linkSecret = envValue(env, "PORTICO_LINK_SECRET");
-  if (linkSecret !== undefined && linkSecret.length < 16) fail("PORTICO_LINK_SECRET", "must be at least 16 characters");
+  if (linkSecret !== undefined && linkSecret.length < 16) failConfig("PORTICO_LINK_SECRET", "must be at least 16 characters");
   return linkSecret === undefined ? { config, source } : { config, source, linkSecret };
 }

@@ -183,37 +183,38 @@ function isRule(r: Record<string, Rule> | Rule): r is Rule {
   return typeof (r as Rule).kind === "string";
 }
 
-function fail(key: string, problem: string): never {
+/** Throws PORTAL_ERR_CONFIG_INVALID naming `key` (a dotted config key or an environment variable). */
+export function failConfig(key: string, problem: string): never {
   throw new PortalError(ErrorCodes.CONFIG_INVALID, `config key "${key}": ${problem}`, { key });
 }
 
 function checkValue(key: string, rule: Rule, value: unknown): unknown {
   switch (rule.kind) {
     case "number":
-      if (typeof value !== "number" || !Number.isFinite(value)) fail(key, `expected a number, got ${JSON.stringify(value)}`);
-      if (rule.integer && !Number.isInteger(value)) fail(key, `expected a whole number, got ${value}`);
-      if (value < rule.min || value > rule.max) fail(key, `must be between ${rule.min} and ${rule.max}, got ${value}`);
+      if (typeof value !== "number" || !Number.isFinite(value)) failConfig(key, `expected a number, got ${JSON.stringify(value)}`);
+      if (rule.integer && !Number.isInteger(value)) failConfig(key, `expected a whole number, got ${value}`);
+      if (value < rule.min || value > rule.max) failConfig(key, `must be between ${rule.min} and ${rule.max}, got ${value}`);
       return value;
     case "string":
-      if (typeof value !== "string") fail(key, `expected a string, got ${JSON.stringify(value)}`);
-      if (rule.pattern && !rule.pattern.test(value)) fail(key, `invalid value ${JSON.stringify(value)}`);
+      if (typeof value !== "string") failConfig(key, `expected a string, got ${JSON.stringify(value)}`);
+      if (rule.pattern && !rule.pattern.test(value)) failConfig(key, `invalid value ${JSON.stringify(value)}`);
       return value;
     case "boolean":
-      if (typeof value !== "boolean") fail(key, `expected true or false, got ${JSON.stringify(value)}`);
+      if (typeof value !== "boolean") failConfig(key, `expected true or false, got ${JSON.stringify(value)}`);
       return value;
     case "enum":
-      if (typeof value !== "string" || !rule.values.includes(value)) fail(key, `expected one of ${rule.values.join(", ")}, got ${JSON.stringify(value)}`);
+      if (typeof value !== "string" || !rule.values.includes(value)) failConfig(key, `expected one of ${rule.values.join(", ")}, got ${JSON.stringify(value)}`);
       return value;
     case "strings":
-      if (!Array.isArray(value) || !value.every((v) => typeof v === "string" && v.length > 0)) fail(key, "expected a list of non-empty strings");
+      if (!Array.isArray(value) || !value.every((v) => typeof v === "string" && v.length > 0)) failConfig(key, "expected a list of non-empty strings");
       return [...value];
     case "listeners":
-      if (!Array.isArray(value)) fail(key, "expected a list of {plugin, config}");
+      if (!Array.isArray(value)) failConfig(key, "expected a list of {plugin, config}");
       return value.map((entry, i) => {
-        if (typeof entry !== "object" || entry === null || typeof entry.plugin !== "string") fail(`${key}[${i}].plugin`, "expected a dotted plugin path");
+        if (typeof entry !== "object" || entry === null || typeof entry.plugin !== "string") failConfig(`${key}[${i}].plugin`, "expected a dotted plugin path");
         const config = entry.config ?? {};
-        if (typeof config !== "object" || config === null || Array.isArray(config)) fail(`${key}[${i}].config`, "expected an object");
-        for (const k of Object.keys(entry)) if (k !== "plugin" && k !== "config") fail(`${key}[${i}].${k}`, "unknown key");
+        if (typeof config !== "object" || config === null || Array.isArray(config)) failConfig(`${key}[${i}].config`, "expected an object");
+        for (const k of Object.keys(entry)) if (k !== "plugin" && k !== "config") failConfig(`${key}[${i}].${k}`, "unknown key");
         return { plugin: entry.plugin, config: { ...config } };
       });
   }
@@ -221,20 +222,20 @@ function checkValue(key: string, rule: Rule, value: unknown): unknown {
 
 /** Merges a raw config object over the defaults, naming the first bad or unknown key. */
 export function resolvePortalConfig(raw: unknown = {}): PortalConfig {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail("(root)", "expected an object");
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) failConfig("(root)", "expected an object");
   const out = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(raw)) {
     const rule = Object.hasOwn(RULES, key) ? RULES[key] : undefined;
-    if (!rule) fail(key, "unknown key");
+    if (!rule) failConfig(key, "unknown key");
     if (isRule(rule)) {
       out[key] = checkValue(key, rule, value);
       continue;
     }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) fail(key, "expected an object");
+    if (typeof value !== "object" || value === null || Array.isArray(value)) failConfig(key, "expected an object");
     const section = out[key] as Record<string, unknown>;
     for (const [sub, subValue] of Object.entries(value)) {
       const subRule = Object.hasOwn(rule, sub) ? rule[sub] : undefined;
-      if (!subRule) fail(`${key}.${sub}`, "unknown key");
+      if (!subRule) failConfig(`${key}.${sub}`, "unknown key");
       section[sub] = checkValue(`${key}.${sub}`, subRule, subValue);
     }
   }

@@ -44,11 +44,6 @@ export class AttemptLimiter {
     if (list.length === 0) this.entries.delete(key);
   }
 
-  /** Forgets a key (e.g. after an admin clears it). */
-  clear(key: string): void {
-    this.entries.delete(key);
-  }
-
   private recent(key: string): number[] {
     const list = this.entries.get(key);
     if (!list) return [];

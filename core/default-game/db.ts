@@ -62,10 +62,6 @@ export class GameDb {
     return new GameDb(openDatabase(path));
   }
 
-  get isOpen(): boolean {
-    return this.open;
-  }
-
   close(): void {
     if (!this.open) return;
     this.open = false;

@@ -11,10 +11,6 @@ export class SessionQueues {
     private readonly onError: (sessid: string, err: unknown) => void,
   ) {}
 
-  get sessions(): number {
-    return this.tails.size;
-  }
-
   /** Queues `task` for `sessid`; false when that session already has `maxPerSession` lines waiting. */
   push(sessid: string, task: () => void | Promise<void>): boolean {
     const entry = this.tails.get(sessid) ?? { tail: Promise.resolve(), size: 0 };
@@ -34,10 +30,5 @@ export class SessionQueues {
   /** Forgets a session's queue (already running work still finishes). */
   drop(sessid: string): void {
     this.tails.delete(sessid);
-  }
-
-  /** Resolves when every queued line has run. */
-  async idle(): Promise<void> {
-    while (this.tails.size > 0) await Promise.all([...this.tails.values()].map((e) => e.tail));
   }
 }

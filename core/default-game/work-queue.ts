@@ -32,10 +32,6 @@ export class WorkQueue {
     if (!(concurrency >= 1)) throw new RangeError("concurrency must be at least 1");
   }
 
-  get active(): number {
-    return this.running;
-  }
-
   get pending(): number {
     return this.waiting.length - this.head;
   }

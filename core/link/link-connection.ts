@@ -31,9 +31,6 @@ export class LinkConnection {
   private lastReceived = Date.now();
   private heartbeat: NodeJS.Timeout | undefined;
   private isClosed = false;
-  /** Bytes written to the socket so far (for status and benchmarks). */
-  bytesOut = 0;
-  bytesIn = 0;
 
   constructor(
     readonly socket: Socket,
@@ -115,9 +112,7 @@ export class LinkConnection {
   }
 
   private write(batch: string[]): void {
-    const frame = encodeFrame(`[${batch.join(",")}]`);
-    this.bytesOut += frame.length;
-    this.socket.write(frame);
+    this.socket.write(encodeFrame(`[${batch.join(",")}]`));
     if (this.socket.writableLength > this.options.maxBufferedBytes) {
       this.destroy(new PortalError(ErrorCodes.LINK_BACKPRESSURE, `peer is not reading: ${this.socket.writableLength} bytes queued on the link`));
     }
@@ -125,7 +120,6 @@ export class LinkConnection {
 
   private onData(chunk: Buffer): void {
     this.lastReceived = Date.now();
-    this.bytesIn += chunk.length;
     let frames: string[];
     try {
       frames = this.decoder.push(chunk);

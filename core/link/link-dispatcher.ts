@@ -49,13 +49,9 @@ export class LinkDispatcher {
         this.control.gameStopRequested(msg.mode ?? "reload");
         return;
       case "shutdown":
-        if (msg.scope === "portal") {
-          h.onGameStopRequested("shutdown");
-          this.control.portalShutdownRequested();
-        } else {
-          h.onGameStopRequested("shutdown");
-          this.control.gameStopRequested("shutdown");
-        }
+        h.onGameStopRequested("shutdown");
+        if (msg.scope === "portal") this.control.portalShutdownRequested();
+        else this.control.gameStopRequested("shutdown");
         return;
       case "status":
         this.channel.send({ op: "reply", id: msg.id, ok: true, result: this.control.status() });

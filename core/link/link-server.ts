@@ -4,6 +4,7 @@ import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError } from "../errors/portal-error.js";
 import type { LinkConfig } from "../config/portal-config.js";
 import type { Logger } from "../logging/logger.js";
+import { listenOrFail } from "../net/listen-or-fail.js";
 import { LinkConnection } from "./link-connection.js";
 import type { GameChannel } from "./game-channel.js";
 import { LINK_VERSION, parseGameMessage, type GameToPortal, type PortalToGame } from "./link-messages.js";
@@ -59,32 +60,15 @@ export class LinkServer implements GameChannel {
     return a && typeof a === "object" ? { host: a.address, port: a.port } : undefined;
   }
 
-  get stats(): { bytesIn: number; bytesOut: number } {
-    return { bytesIn: this.game?.bytesIn ?? 0, bytesOut: this.game?.bytesOut ?? 0 };
-  }
-
   async start(): Promise<void> {
     const server = createServer((socket) => this.accept(socket));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) =>
-        reject(new PortalError(ErrorCodes.LISTEN_FAILED, `link cannot listen on ${this.config.host}:${this.config.port}: ${err.message}`, { port: this.config.port }));
-      server.once("error", onError);
-      server.listen({ host: this.config.host, port: this.config.port, backlog: 64 }, () => {
-        server.off("error", onError);
-        server.on("error", (err) => this.logger.error({ code: ErrorCodes.LINK_SOCKET, err }, "link listener error"));
-        resolve();
-      });
-    });
+    await listenOrFail(server, { host: this.config.host, port: this.config.port, backlog: 64 }, "link", (err) =>
+      this.logger.error({ code: ErrorCodes.LINK_SOCKET, err }, "link listener error"));
   }
 
   send(msg: PortalToGame): void {
     this.game?.send(msg);
-  }
-
-  /** Closes the game link (it will reconnect) without stopping the listener. */
-  dropGame(reason: PortalError): void {
-    this.game?.close(reason);
   }
 
   async stop(): Promise<void> {

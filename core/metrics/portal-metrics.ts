@@ -53,7 +53,7 @@ export function createPortalMetrics(sources: MetricsSources): Registry {
     },
   });
   new Counter({ name: "portico_inputs_rejected_total", help: "Inputs refused by the size and rate limits", registers: [registry], collect() { this.reset(); this.inc(handler().stats.inputsRejected); } });
-  new Gauge({ name: "portico_link_up", help: "1 while a game is connected to the link", registers: [registry], collect() { this.set(portal.status().link && (portal.status().link as { connected: boolean }).connected ? 1 : 0); } });
+  new Gauge({ name: "portico_link_up", help: "1 while a game is connected to the link", registers: [registry], collect() { this.set(portal.gameConnected ? 1 : 0); } });
   new Gauge({ name: "portico_connection_queue_depth", help: "Connections waiting in the throttle", registers: [registry], collect() { this.set(handler().queuedConnections); } });
   new Gauge({ name: "portico_pending_inputs", help: "Inputs held while the game is away", registers: [registry], collect() { this.set(handler().pendingInputs); } });
   new Gauge({

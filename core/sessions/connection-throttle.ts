@@ -67,10 +67,6 @@ export class ConnectionThrottle<S extends { readonly address: string | null }> {
     return true;
   }
 
-  has(session: S): boolean {
-    return this.queue.includes(session);
-  }
-
   /** Empties the queue, returning the sessions that were waiting (for shutdown). */
   drain(): S[] {
     const waiting = this.queue.splice(0);

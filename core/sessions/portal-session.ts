@@ -119,13 +119,15 @@ export abstract class PortalSession {
   at_login(): void {}
 }
 
+/** Strict UTF-8; every decode() call without `stream` starts afresh, so one decoder serves every line. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Decodes bytes with a named encoding; undefined when the bytes are invalid for it. Unknown encodings fall back to utf-8. */
 export function decodeInput(bytes: Buffer, encoding: string): string | undefined {
   const label = encoding.toLowerCase();
-  if (label === "latin-1" || label === "latin1" || label === "iso-8859-1") return bytes.toString("latin1");
-  if (label === "ascii") return bytes.toString("latin1");
+  if (label === "latin-1" || label === "latin1" || label === "iso-8859-1" || label === "ascii") return bytes.toString("latin1");
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return UTF8.decode(bytes);
   } catch {
     return undefined;
   }

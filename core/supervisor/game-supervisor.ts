@@ -28,7 +28,7 @@ export interface SupervisorOptions {
  */
 export class GameSupervisor {
   private child: ChildProcess | undefined;
-  private stateValue: SupervisorState = "stopped";
+  private state: SupervisorState = "stopped";
   private expecting: "reload" | "shutdown" | undefined;
   private readonly backoff: Backoff;
   private timer: TimerHandle | undefined;
@@ -42,16 +42,12 @@ export class GameSupervisor {
     this.backoff = new Backoff(options.backoff);
   }
 
-  get state(): SupervisorState {
-    return this.stateValue;
-  }
-
   get pid(): number | undefined {
     return this.child?.pid;
   }
 
   start(): void {
-    if (this.child || this.stateValue === "stopping") return;
+    if (this.child || this.state === "stopping") return;
     this.spawnGame();
   }
 
@@ -64,13 +60,13 @@ export class GameSupervisor {
   expectExit(mode: StopMode): void {
     if (!this.child) return;
     this.expecting = mode === "shutdown" ? "shutdown" : "reload";
-    if (this.expecting === "reload") this.stateValue = "reloading";
+    if (this.expecting === "reload") this.state = "reloading";
     this.armKill();
   }
 
   /** Restarts the game keeping every player connected; resolves when the new process is spawned. */
   async reload(): Promise<void> {
-    if (this.stateValue === "stopping") return;
+    if (this.state === "stopping") return;
     if (!this.child) {
       this.options.clock.clearTimeout(this.timer);
       this.timer = undefined;
@@ -78,7 +74,7 @@ export class GameSupervisor {
       return;
     }
     this.expecting = "reload";
-    this.stateValue = "reloading";
+    this.state = "reloading";
     if (!this.options.requestStop("reload")) this.child.kill("SIGTERM");
     this.armKill();
     await this.waitForExit();
@@ -86,11 +82,11 @@ export class GameSupervisor {
 
   /** Stops the game for good (portal shutdown): asked over the link, killed after `timeoutMs`. */
   async stop(timeoutMs = this.options.stopTimeoutMs): Promise<void> {
-    this.stateValue = "stopping";
+    this.state = "stopping";
     this.options.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (!this.child) {
-      this.stateValue = "stopped";
+      this.state = "stopped";
       return;
     }
     if (!this.options.requestStop("shutdown")) this.child.kill("SIGTERM");
@@ -100,7 +96,7 @@ export class GameSupervisor {
 
   status(): Record<string, unknown> {
     return {
-      state: this.stateValue,
+      state: this.state,
       pid: this.child?.pid ?? null,
       restarts: this.restarts,
       crashes: this.crashes,
@@ -116,7 +112,7 @@ export class GameSupervisor {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     this.child = child;
-    this.stateValue = "running";
+    this.state = "running";
     this.startedAt = this.options.clock.now();
     const relay = (stream: NodeJS.ReadableStream | null, level: "info" | "warn") => {
       if (!stream) return;
@@ -139,25 +135,25 @@ export class GameSupervisor {
     const waiters = this.exitWaiters;
     this.exitWaiters = [];
     const { logger } = this.options;
-    if (this.stateValue === "stopping") {
-      this.stateValue = "stopped";
+    if (this.state === "stopping") {
+      this.state = "stopped";
       logger.info({ exitCode: code, signal }, "game process stopped");
     } else if (expecting === "reload") {
       this.restarts += 1;
       logger.info({ exitCode: code, signal }, "game process exited for a reload; starting it again");
       this.spawnGame();
     } else if (expecting === "shutdown") {
-      this.stateValue = "halted";
+      this.state = "halted";
       logger.info({ exitCode: code, signal }, "game process shut down on request; the portal keeps running");
     } else {
       this.crashes += 1;
       const delay = this.backoff.next();
-      this.stateValue = "backoff";
+      this.state = "backoff";
       logger.error({ code: ErrorCodes.GAME_PROCESS, exitCode: code, signal, restartInMs: delay }, "game process died; restarting it");
       this.options.onCrash({ code, signal, restartInMs: delay });
       this.timer = this.options.clock.setTimeout(() => {
         this.timer = undefined;
-        if (this.stateValue === "backoff") {
+        if (this.state === "backoff") {
           this.restarts += 1;
           this.spawnGame();
         }

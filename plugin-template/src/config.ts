@@ -1,4 +1,4 @@
-import { configError, readNumber, readString } from "../../core/index.js";
+import { configError, readInteger, readNumber, readString } from "../../core/index.js";
 
 export interface LineConfig {
   host: string;
@@ -13,8 +13,7 @@ const KNOWN = new Set(["host", "port", "maxLineBytes"]);
 
 export function parseLineConfig(raw: Record<string, unknown>): LineConfig {
   for (const key of Object.keys(raw)) if (!KNOWN.has(key)) throw configError(PLUGIN, key, "unknown key");
-  const port = readNumber(PLUGIN, raw, "port", 4000, 0, 65535);
-  if (!Number.isInteger(port)) throw configError(PLUGIN, "port", `expected a whole number, got ${port}`);
+  const port = readInteger(PLUGIN, raw, "port", 4000, 0, 65535);
   return {
     host: readString(PLUGIN, raw, "host", "0.0.0.0"),
     port,

@@ -1,5 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { inject, injectable, LOGGER, PROTOCOL_CONFIG, SESSION_PORT, type Logger, type ProtocolFactory, type SessionPort } from "../../core/index.js";
+import {
+  ErrorCodes, inject, injectable, listenOrFail, LOGGER, PROTOCOL_CONFIG, SESSION_PORT, type Logger, type ProtocolFactory, type SessionPort,
+} from "../../core/index.js";
 import type { LineConfig } from "./config.js";
 import { LineSession } from "./line-session.js";
 
@@ -21,14 +23,9 @@ export class LineFactory implements ProtocolFactory {
       socket.once("close", () => this.sockets.delete(socket));
       this.port.connect(new LineSession(this.port, socket, this.config.maxLineBytes));
     });
-    server.on("error", (err) => this.logger.error({ err }, "line listener error"));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ host: this.config.host, port: this.config.port }, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    // A port that cannot be bound fails the start with PORTAL_ERR_LISTEN_FAILED; later listener errors are logged.
+    await listenOrFail(server, { host: this.config.host, port: this.config.port }, "line", (err) =>
+      this.logger.error({ code: ErrorCodes.LISTEN_FAILED, err }, "line listener error"));
     this.server = server;
     this.logger.info({ port: this.status().port }, "line listener started");
   }

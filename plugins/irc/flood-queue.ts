@@ -8,7 +8,7 @@
  * disconnect) discards everything without a marker but keeps the bucket's state, so a reconnect cannot be used to
  * send faster than the bucket allows. All timing goes through the injected Clock; at most one timer is pending.
  */
-import type { Clock, TimerHandle } from "../../core/time/clock.js";
+import type { Clock, TimerHandle } from "../../core/index.js";
 
 export interface FloodQueueOptions {
   /** Tokens added per second (lines per second in the long run). Default 1. */

@@ -7,7 +7,7 @@
  * - nicks: no-ping form for relayed game nicks, cleaned form for IRC nicks shown in the game;
  * - relay templates such as `[{channel}] {nick}: {text}`.
  */
-import { ircToMarkup, renderIrc, stripTerminalEscapes } from "../../core/render/index.js";
+import { ircToMarkup, renderIrc, stripTerminalEscapes } from "../../core/index.js";
 
 /** Longest IRC nick (in code points) cleanNick() lets into the game. */
 export const MAX_NICK_LENGTH = 50;

@@ -44,7 +44,6 @@ export class OutputPipe {
   private pending: Buffer[] = [];
   private flushScheduled = false;
   private corked = false;
-  bytesOut = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -53,10 +52,6 @@ export class OutputPipe {
     private readonly maxBufferedBytes: number,
     private readonly countOut: (n: number) => void = () => undefined,
   ) {}
-
-  get compressing(): boolean {
-    return this.deflate !== undefined && !this.finishing;
-  }
 
   /** Writes bytes as they are (already escaped data, or commands). */
   write(bytes: Buffer): void {
@@ -147,7 +142,6 @@ export class OutputPipe {
 
   private toSocket(bytes: Buffer): void {
     if (this.socket.destroyed) return;
-    this.bytesOut += bytes.length;
     this.countOut(bytes.length);
     if (!this.corked) {
       this.corked = true;

@@ -20,5 +20,3 @@ export const OPT = {
   MXP: 91,
   GMCP: 201,
 } as const;
-
-export type NegotiationCommand = typeof CMD.WILL | typeof CMD.WONT | typeof CMD.DO | typeof CMD.DONT;

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import {
-  CLOCK, ErrorCodes, LOGGER, PORTAL_INFO, PROTOCOL_CONFIG, PortalError, SESSION_PORT, errorMessage, inject, injectable,
+  CLOCK, ErrorCodes, LOGGER, PORTAL_INFO, PROTOCOL_CONFIG, PortalError, SESSION_PORT, errorMessage, inject, injectable, listenOrFail,
   type Clock, type Logger, type PortalInfo, type ProtocolFactory, type SessionPort,
 } from "../../core/index.js";
 import type { TelnetConfig } from "./config.js";
@@ -12,7 +12,6 @@ import { TelnetSession } from "./telnet-session.js";
 @injectable()
 export class TelnetFactory implements ProtocolFactory {
   private server: Server | TlsServer | undefined;
-  private readonly sessions = new Set<TelnetSession>();
   private readonly sockets = new Set<Socket>();
 
   constructor(
@@ -34,16 +33,8 @@ export class TelnetFactory implements ProtocolFactory {
     if (this.config.tls) {
       server.on("tlsClientError", (err) => this.logger.debug({ err: err.message }, "TLS handshake failed"));
     }
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) =>
-        reject(new PortalError(ErrorCodes.LISTEN_FAILED, `telnet cannot listen on ${this.config.host}:${this.config.port}: ${err.message}`, { port: this.config.port }));
-      server.once("error", onError);
-      server.listen({ host: this.config.host, port: this.config.port, backlog: 511 }, () => {
-        server.off("error", onError);
-        server.on("error", (err) => this.logger.error({ code: ErrorCodes.LISTEN_FAILED, err }, "telnet listener error"));
-        resolve();
-      });
-    });
+    await listenOrFail(server, { host: this.config.host, port: this.config.port, backlog: 511 }, "telnet", (err) =>
+      this.logger.error({ code: ErrorCodes.LISTEN_FAILED, err }, "telnet listener error"));
     this.server = server;
     this.logger.info({ port: this.boundPort, tls: this.config.tls !== null }, "telnet listening");
   }

@@ -26,6 +26,11 @@ export interface TelnetSessionDeps {
 /** Unknown options the client mentions are tracked with telnetlib's default (refusing) option, up to this many. */
 const MAX_UNKNOWN_OPTIONS = 64;
 
+/** Go-ahead, end-of-record and keep-alive marks, written as they are (never changed) after lines and prompts. */
+const IAC_GA = Buffer.from([CMD.IAC, CMD.GA]);
+const IAC_EOR = Buffer.from([CMD.IAC, CMD.EOR]);
+const IAC_NOP = Buffer.from([CMD.IAC, CMD.NOP]);
+
 /** One telnet (or TLS telnet) client: parsing, negotiation, line assembly, rendering and output. */
 export class TelnetSession extends PortalSession {
   private readonly parser: TelnetParser;
@@ -38,6 +43,8 @@ export class TelnetSession extends PortalSession {
   private handshakeTimer: TimerHandle | undefined;
   private syncTimer: TimerHandle | undefined;
   private keepaliveTimer: TimerHandle | undefined;
+  /** After close(): destroys a socket whose peer never finishes the close. */
+  private closeTimer: NodeJS.Timeout | undefined;
   private handshakeComplete = false;
   private sawFirstLine = false;
   private ending = false;
@@ -113,15 +120,15 @@ export class TelnetSession extends PortalSession {
     let body = crlf(this.render(text, options, true));
     if (this.protocol_flags.FORCEDENDLINE !== false && !body.endsWith("\r\n")) body += "\r\n";
     this.writeText(body);
-    if (this.protocol_flags.NOGOAHEAD === false) this.out.write(Buffer.from([CMD.IAC, CMD.GA]));
+    if (this.protocol_flags.NOGOAHEAD === false) this.out.write(IAC_GA);
   }
 
   send_prompt(args: unknown[], kwargs: Kwargs): void {
     const options = (kwargs.options ?? {}) as Record<string, unknown>;
     const text = args[0] === undefined || args[0] === null ? "" : String(args[0]);
     this.writeText(crlf(this.render(text, options, false)));
-    if (this.protocol_flags.EOR === true) this.out.write(Buffer.from([CMD.IAC, CMD.EOR]));
-    else if ((this.protocol_flags.NOPROMPTGOAHEAD ?? this.protocol_flags.NOGOAHEAD) === false) this.out.write(Buffer.from([CMD.IAC, CMD.GA]));
+    if (this.protocol_flags.EOR === true) this.out.write(IAC_EOR);
+    else if ((this.protocol_flags.NOPROMPTGOAHEAD ?? this.protocol_flags.NOGOAHEAD) === false) this.out.write(IAC_GA);
   }
 
   /** Out-of-band output: GMCP and/or MSDP, whichever the client accepted; never as text. */
@@ -136,8 +143,8 @@ export class TelnetSession extends PortalSession {
     this.ending = true;
     if (reason) this.send_text([reason], {});
     this.out.end(() => this.socket.end());
-    const timer = setTimeout(() => this.socket.destroy(), 2000);
-    timer.unref();
+    this.closeTimer = setTimeout(() => this.socket.destroy(), 2000);
+    this.closeTimer.unref();
   }
 
   private render(text: string, options: Record<string, unknown>, allowMxp: boolean): string {
@@ -223,7 +230,7 @@ export class TelnetSession extends PortalSession {
   private armKeepalive(): void {
     this.keepaliveTimer = this.deps.clock.setTimeout(() => {
       if (this.closedAlready) return;
-      if (this.protocol_flags.NOPKEEPALIVE !== false) this.out.write(Buffer.from([CMD.IAC, CMD.NOP]));
+      if (this.protocol_flags.NOPKEEPALIVE !== false) this.out.write(IAC_NOP);
       this.armKeepalive();
     }, this.deps.config.keepaliveMs);
   }
@@ -233,6 +240,7 @@ export class TelnetSession extends PortalSession {
     clock.clearTimeout(this.handshakeTimer);
     clock.clearTimeout(this.syncTimer);
     clock.clearTimeout(this.keepaliveTimer);
+    clearTimeout(this.closeTimer);
     this.out.close();
     this.closed();
   }

@@ -1,20 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Portal } from "../../core/portal.js";
 import { JsonLineLogger } from "../../core/logging/logger.js";
 import { BenchSession } from "./bench-session.js";
 import { NodeChild } from "./children.js";
 import type { EchoTarget } from "./load.js";
-
-/** Data directories not yet removed, for removeDataDirsNow. */
-const dataDirs = new Set<string>();
-
-/** Last resort on a signal or a watchdog timeout: removes every temporary data directory. */
-export function removeDataDirsNow(): void {
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-  dataDirs.clear();
-}
+import { makeTempDir, removeTempDir } from "./temp-dirs.js";
 
 export interface PorticoEchoOptions {
   gameScript: string;
@@ -33,7 +22,7 @@ export class PorticoEcho implements EchoTarget {
   readonly failed: Promise<never>;
   /** Text lines that were not echoes (there should be none once the welcomes are in). */
   other = 0;
-  private readonly dataDir = mkdtempSync(join(tmpdir(), "portico-bench-"));
+  private readonly dataDir = makeTempDir("portico-bench-");
   private portal: Portal | undefined;
   private game: NodeChild | undefined;
   private sessions: BenchSession[] = [];
@@ -42,7 +31,6 @@ export class PorticoEcho implements EchoTarget {
   private rejectFailed: (err: Error) => void = () => {};
 
   constructor(private readonly options: PorticoEchoOptions) {
-    dataDirs.add(this.dataDir);
     this.failed = new Promise<never>((_, reject) => {
       this.rejectFailed = reject;
     });
@@ -107,8 +95,7 @@ export class PorticoEcho implements EchoTarget {
       try {
         await this.game?.kill();
       } finally {
-        rmSync(this.dataDir, { recursive: true, force: true });
-        dataDirs.delete(this.dataDir);
+        removeTempDir(this.dataDir);
       }
     }
   }

@@ -3,9 +3,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import "reflect-metadata";
-import { killAllNow } from "./children.js";
+import { runBench } from "./bench-main.js";
 import { closedLoop, sequential, type ClosedLoopOptions, type EchoTarget, type SequentialOptions } from "./load.js";
-import { PorticoEcho, removeDataDirsNow } from "./portico-echo.js";
+import { PorticoEcho } from "./portico-echo.js";
 import { RawEcho } from "./raw-echo.js";
 import { checkTargets, formatReport, machineInfo, type BenchReport, type ScenarioResult } from "./report.js";
 
@@ -17,10 +17,6 @@ import { checkTargets, formatReport, machineInfo, type BenchReport, type Scenari
  * --link-batch-bytes. Children are killed and sockets closed on success, error, signal or watchdog.
  */
 const WATCHDOG_MS = 55_000;
-/** Handles open before the benchmark (stdio pipes, created on first use), so only new leftovers are reported. */
-void process.stdout.writable;
-void process.stderr.writable;
-const resourcesAtStart = process.getActiveResourcesInfo();
 
 const { values: args } = parseArgs({
   options: {
@@ -106,43 +102,4 @@ async function main(): Promise<void> {
   process.stdout.write(formatReport(report) + "\n" + json + "\n");
 }
 
-const watchdog = setTimeout(() => {
-  process.stderr.write(`bench: still running after ${WATCHDOG_MS / 1000} s; killing children and giving up\n`);
-  killAllNow();
-  removeDataDirsNow();
-  process.exit(2);
-}, WATCHDOG_MS);
-watchdog.unref();
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    killAllNow();
-    removeDataDirsNow();
-    process.exit(130);
-  });
-}
-
-main().then(
-  () => {
-    clearTimeout(watchdog);
-    // Everything should be closed by now (a closed handle is released a loop turn later); name whatever is not rather than hang on it.
-    setTimeout(() => {
-      const left = process.getActiveResourcesInfo();
-      // "Timeout": this check's own timer, listed while it runs.
-      for (const r of [...resourcesAtStart, "Timeout"]) {
-        const i = left.indexOf(r);
-        if (i >= 0) left.splice(i, 1);
-      }
-      if (left.length > 0) {
-        process.stderr.write(`bench: resources still open at the end: ${left.join(", ")}\n`);
-        process.exit(3);
-      }
-    }, 50);
-  },
-  (err: unknown) => {
-    clearTimeout(watchdog);
-    killAllNow();
-    removeDataDirsNow();
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main, { label: "bench", watchdogMs: WATCHDOG_MS });

@@ -4,11 +4,11 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import "reflect-metadata";
 import { colourDepthFor, type ColourDepth } from "../../core/render/index.js";
-import { killAllNow } from "./children.js";
+import { runBench } from "./bench-main.js";
 import { machineInfo } from "./report.js";
 import { clientInputStream, gameOutputMarkup } from "./telnet-corpus.js";
 import { measureParser, measureRender, measureTextPath, wireBytes, type RenderResult } from "./telnet-micro.js";
-import { RawStream, TelnetPortal, TelnetStream, removeTelnetDataDirsNow, pacedLoop, streamLoop, type PacedLoopOptions, type StreamLoopOptions, type StreamTarget } from "./telnet-output.js";
+import { RawStream, TelnetPortal, TelnetStream, pacedLoop, streamLoop, type PacedLoopOptions, type StreamLoopOptions, type StreamTarget } from "./telnet-output.js";
 import { formatTelnetReport, type OutputScenario, type TelnetBenchReport } from "./telnet-report.js";
 
 /**
@@ -29,9 +29,6 @@ import { formatTelnetReport, type OutputScenario, type TelnetBenchReport } from 
  * --clients --warmup-ms --duration-ms --interactive-ms --interactive-clients --parser-ms --render-ms --raw-writes tick|line --json.
  */
 const WATCHDOG_MS = 30_000;
-void process.stdout.writable;
-void process.stderr.writable;
-const resourcesAtStart = process.getActiveResourcesInfo();
 
 const { values: args } = parseArgs({
   options: {
@@ -189,42 +186,4 @@ async function main(): Promise<void> {
   process.stdout.write(formatTelnetReport(report) + "\n" + json + "\n");
 }
 
-const watchdog = setTimeout(() => {
-  process.stderr.write(`telnet bench: still running after ${WATCHDOG_MS / 1000} s; killing children and giving up\n`);
-  killAllNow();
-  removeTelnetDataDirsNow();
-  process.exit(2);
-}, WATCHDOG_MS);
-watchdog.unref();
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    killAllNow();
-    removeTelnetDataDirsNow();
-    process.exit(130);
-  });
-}
-
-main().then(
-  () => {
-    clearTimeout(watchdog);
-    // Everything should be closed by now (a closed handle is released a loop turn later); name whatever is not rather than hang on it.
-    setTimeout(() => {
-      const left = process.getActiveResourcesInfo();
-      for (const r of [...resourcesAtStart, "Timeout"]) {
-        const i = left.indexOf(r);
-        if (i >= 0) left.splice(i, 1);
-      }
-      if (left.length > 0) {
-        process.stderr.write(`telnet bench: resources still open at the end: ${left.join(", ")}\n`);
-        process.exit(3);
-      }
-    }, 50);
-  },
-  (err: unknown) => {
-    clearTimeout(watchdog);
-    killAllNow();
-    removeTelnetDataDirsNow();
-    process.stderr.write(`telnet bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main, { label: "telnet bench", watchdogMs: WATCHDOG_MS });

@@ -4,17 +4,7 @@
  * and IAC IAC mixed in). A fixed seed makes every run use the same bytes.
  */
 
-/** A small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../support/prng.js";
 
 const MOBS = ["goblin", "cave troll", "grey wolf", "bandit captain", "giant spider", "skeleton archer", "wyvern", "town guard"];
 const ITEMS = ["rusty sword", "oak shield", "healing potion", "silver ring", "torn map", "iron key", "bag of coins", "elven cloak"];

@@ -1,22 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createDeflate, constants as zc, type Deflate } from "node:zlib";
 import { Portal } from "../../core/portal.js";
 import { JsonLineLogger } from "../../core/logging/logger.js";
 import { telnetManifest } from "../../plugins/telnet/index.js";
 import { NodeChild } from "./children.js";
 import { takeSample, throughputBetween, type Sample, type Throughput } from "./stats.js";
-
-/** Data directories not yet removed, for removeTelnetDataDirsNow. */
-const dataDirs = new Set<string>();
-
-/** Last resort on a signal or a watchdog timeout: removes every temporary data directory. */
-export function removeTelnetDataDirsNow(): void {
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-  dataDirs.clear();
-}
+import { makeTempDir, removeTempDir } from "./temp-dirs.js";
 
 /** MCCP2 settings: the telnet plugin's defaults (config.ts), used by the raw zlib baseline too. */
 export const MCCP_SETTINGS = { level: 6, windowBits: 12, memLevel: 5 } as const;
@@ -368,11 +357,7 @@ export class RawStream extends SinkTarget {
 export class TelnetPortal {
   portal: Portal | undefined;
   port = 0;
-  private readonly dataDir = mkdtempSync(join(tmpdir(), "portico-telnet-bench-"));
-
-  constructor() {
-    dataDirs.add(this.dataDir);
-  }
+  private readonly dataDir = makeTempDir("portico-telnet-bench-");
 
   async start(): Promise<void> {
     const logger = new JsonLineLogger("warn", { bench: "telnet" }, (line) => process.stderr.write(line));
@@ -395,8 +380,7 @@ export class TelnetPortal {
     try {
       await this.portal?.stop("benchmark finished");
     } finally {
-      rmSync(this.dataDir, { recursive: true, force: true });
-      dataDirs.delete(this.dataDir);
+      removeTempDir(this.dataDir);
     }
   }
 }

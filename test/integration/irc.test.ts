@@ -154,7 +154,7 @@ async function startBridge(config: Record<string, unknown>, opts: BridgeOptions 
       }, timeoutMs, `BOT_STATE ${String(re)} (states so far: ${JSON.stringify(states)})`).then((i) => i - 1);
     },
     async waitInput(pred, timeoutMs = 5000, what = "bot_data_in") {
-      return waitFor(() => inputs.find(pred), timeoutMs, `${what} (inputs so far: ${JSON.stringify(inputs.map((i) => [i.kwargs.type, i.text.slice(0, 60)]))})`);
+      return waitFor(() => inputs.find(pred), timeoutMs, () => `${what} (inputs so far: ${JSON.stringify(inputs.map((i) => [i.kwargs.type, i.text.slice(0, 60)]))})`);
     },
   };
   if (opts.awaitConnected !== false) {

@@ -12,6 +12,7 @@ import { TelnetParser } from "../../plugins/telnet/telnet-parser.js";
 import { GameProcess } from "../support/game-process.js";
 import { MCCP2, MccpTelnetClient } from "../support/mccp-telnet-client.js";
 import { sleep, waitFor } from "../support/wait-for.js";
+import { prng } from "../support/prng.js";
 
 /**
  * Bounded fuzzing of the telnet plugin: random and mutated telnet streams (truncated and oversized
@@ -24,15 +25,11 @@ const SEED = Number(process.env.PORTICO_FUZZ_SEED ?? 20261127) >>> 0;
 const IAC = 255, SB = 250, SE = 240, WILL = 251, WONT = 252, DO = 253, DONT = 254;
 const KNOWN_OPTIONS = [1, 3, 24, 25, 31, 34, 42, 69, 70, 86, 91, 201];
 
-/** mulberry32: small, fast, good enough for test input. */
+/** Random test input from a seed (mulberry32, test/support/prng.ts). */
 class Rng {
-  constructor(private state: number) {}
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = prng(seed);
   }
   int(n: number): number {
     return Math.floor(this.next() * n);
@@ -494,7 +491,7 @@ describe("fuzz: a live telnet listener under hostile clients", function () {
 
     if (process.env.PORTICO_FUZZ_VERBOSE) console.log(JSON.stringify({ stats, n, toggles, latencies, log: logger.counts, notable: logger.notable.slice(0, 5) }));
     // Only the well-behaved session is left.
-    await waitFor(() => portal.handler.count_loggedin(true) === 1, 5000, `sessions back to 1 (now ${portal.handler.count_loggedin(true)})`);
+    await waitFor(() => portal.handler.count_loggedin(true) === 1, 5000, () => `sessions back to 1 (now ${portal.handler.count_loggedin(true)})`);
     await waitFor(() => (portal.launcher.list()[0]!.status as { connections: number }).connections === 1, 5000, "listener connections back to 1");
     expect(portal.handler.all().map((s: PortalSession) => s.sessid)).to.deep.equal([mine.sessid]);
     expect(portal.handler.count_loggedin()).to.equal(1);

@@ -112,7 +112,7 @@ function flagsOf(h: Harness, sessid: string): Record<string, unknown> {
 }
 
 async function waitFlag(h: Harness, sessid: string, key: string, value: unknown, timeoutMs = 2000): Promise<void> {
-  await waitFor(() => JSON.stringify(flagsOf(h, sessid)[key]) === JSON.stringify(value), timeoutMs, `flag ${key} = ${JSON.stringify(value)} (now ${JSON.stringify(flagsOf(h, sessid)[key])})`);
+  await waitFor(() => JSON.stringify(flagsOf(h, sessid)[key]) === JSON.stringify(value), timeoutMs, () => `flag ${key} = ${JSON.stringify(value)} (now ${JSON.stringify(flagsOf(h, sessid)[key])})`);
 }
 
 function out(h: Harness, sessid: string, ...cmds: [string, unknown[], Record<string, unknown>][]): void {

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { collectLines } from "./collect-lines.js";
+import { waitFor } from "./wait-for.js";
 
 const ECHO_GAME = fileURLToPath(new URL("../fixtures/echo-game.js", import.meta.url));
 
@@ -9,13 +11,7 @@ export class GameProcess {
   private exited: Promise<number | null>;
 
   private constructor(readonly child: ChildProcess) {
-    let partial = "";
-    child.stdout?.setEncoding("utf8");
-    child.stdout?.on("data", (chunk: string) => {
-      const parts = (partial + chunk).split("\n");
-      partial = parts.pop() ?? "";
-      this.output.push(...parts);
-    });
+    collectLines(child.stdout, this.output);
     child.stderr?.on("data", () => undefined);
     this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
   }
@@ -30,13 +26,13 @@ export class GameProcess {
 
   /** Waits for the n-th (1-based) "SYNC <mode> ..." line and returns the mode. */
   async waitForSync(n = 1, timeoutMs = 10_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const syncs = this.output.filter((l) => l.startsWith("SYNC "));
-      if (syncs.length >= n) return syncs[n - 1]!.split(" ")[1]!;
-      if (Date.now() > deadline) throw new Error(`game did not sync within ${timeoutMs} ms; output: ${JSON.stringify(this.output)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const sync = await waitFor(
+      () => this.output.filter((l) => l.startsWith("SYNC "))[n - 1],
+      timeoutMs,
+      () => `game sync #${n} (output: ${JSON.stringify(this.output)})`,
+      20,
+    );
+    return sync.split(" ")[1]!;
   }
 
   kill(signal: NodeJS.Signals = "SIGKILL"): Promise<number | null> {

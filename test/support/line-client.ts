@@ -1,18 +1,14 @@
 import { connect, type Socket } from "node:net";
+import { collectLines } from "./collect-lines.js";
+import { waitForLine } from "./wait-for.js";
 
 /** A plain TCP client that collects CRLF/LF-terminated lines, for tests against line-based listeners. */
 export class LineClient {
   readonly lines: string[] = [];
-  private partial = "";
   closed = false;
 
   private constructor(readonly socket: Socket) {
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => {
-      const parts = (this.partial + chunk).split(/\r?\n/);
-      this.partial = parts.pop() ?? "";
-      this.lines.push(...parts);
-    });
+    collectLines(socket, this.lines, /\r?\n/);
     socket.on("error", () => undefined);
     socket.on("close", () => (this.closed = true));
   }
@@ -29,15 +25,8 @@ export class LineClient {
   }
 
   /** Resolves with the first line (at or after index `from`) matching; rejects after `timeoutMs`. */
-  async waitForLine(match: string | RegExp, timeoutMs = 5000, from = 0): Promise<string> {
-    const test = (l: string) => (typeof match === "string" ? l.includes(match) : match.test(l));
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.lines.slice(from).find(test);
-      if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new Error(`no line matching ${String(match)} within ${timeoutMs} ms; got: ${JSON.stringify(this.lines.slice(-10))}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  waitForLine(match: string | RegExp, timeoutMs = 5000, from = 0): Promise<string> {
+    return waitForLine(this.lines, match, timeoutMs, from);
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 import { connect, type Socket } from "node:net";
 import { constants as zc, inflateSync } from "node:zlib";
+import { waitFor } from "./wait-for.js";
 
 const IAC = 255;
 const SB = 250;
@@ -82,15 +83,20 @@ export class MccpTelnetClient {
   /** Resolves with the first line (at or after index `from`) matching; rejects after `timeoutMs`. */
   async waitForLine(match: string | RegExp, timeoutMs = 5000, from = 0): Promise<string> {
     const test = (l: string) => (typeof match === "string" ? l.includes(match) : match.test(l));
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      for (let i = from; i < this.lines.length; i++) if (test(this.lines[i]!)) return this.lines[i]!;
-      if (this.errors.length > 0) throw new Error(`client error while waiting for ${String(match)}: ${this.errors.join("; ")}`);
-      if (Date.now() > deadline || this.closed) {
-        throw new Error(`no line matching ${String(match)} ${this.closed ? "(connection closed)" : `within ${timeoutMs} ms`}; last: ${JSON.stringify(this.lines.slice(-8))}`);
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    const last = () => JSON.stringify(this.lines.slice(-8));
+    const found = await waitFor(
+      () => {
+        for (let i = from; i < this.lines.length; i++) if (test(this.lines[i]!)) return { line: this.lines[i]!, failure: undefined };
+        // A client error or a closed connection fails at once instead of waiting out the timeout.
+        if (this.errors.length > 0) return { line: "", failure: `client error while waiting for ${String(match)}: ${this.errors.join("; ")}` };
+        if (this.closed) return { line: "", failure: `no line matching ${String(match)} (connection closed); last: ${last()}` };
+        return undefined;
+      },
+      timeoutMs,
+      () => `a line matching ${String(match)} (last: ${last()})`,
+    );
+    if (found.failure !== undefined) throw new Error(found.failure);
+    return found.line;
   }
 
   close(): void {

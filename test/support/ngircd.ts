@@ -240,9 +240,19 @@ async function killProcess(proc: ChildProcess, graceMs: number): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
   proc.kill("SIGTERM");
-  const timer = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), graceMs));
-  if ((await Promise.race([exited, timer])) === "timeout") {
+  if ((await exitWithin(exited, graceMs)) === "timeout") {
     proc.kill("SIGKILL");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+    await exitWithin(exited, 2000);
+  }
+}
+
+/** Waits for `exited`, at most `ms`; the timer is cleared either way, so nothing is left pending. */
+async function exitWithin(exited: Promise<void>, ms: number): Promise<"exited" | "timeout"> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ms)));
+  try {
+    return await Promise.race([exited.then(() => "exited" as const), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { collectLines } from "./collect-lines.js";
+import { waitFor, waitForLine } from "./wait-for.js";
 
 export const PORTICO_BIN = fileURLToPath(new URL("../../core/cli/portico.js", import.meta.url));
 
@@ -28,13 +30,7 @@ export class PorticoProcess {
   readonly exited: Promise<number | null>;
 
   private constructor(readonly child: ChildProcess, readonly cwd: string, readonly env: Record<string, string>) {
-    let partial = "";
-    child.stdout?.setEncoding("utf8");
-    child.stdout?.on("data", (chunk: string) => {
-      const parts = (partial + chunk).split("\n");
-      partial = parts.pop() ?? "";
-      this.output.push(...parts);
-    });
+    collectLines(child.stdout, this.output);
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (chunk: string) => this.output.push(...chunk.split("\n").filter(Boolean)));
     this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
@@ -52,28 +48,21 @@ export class PorticoProcess {
 
   /** Waits for the "portico is running" log line and returns the runtime info (ports). */
   async ready(timeoutMs = 15_000): Promise<{ telnetPort: number; adminPort: number; linkPort: number }> {
-    const deadline = Date.now() + timeoutMs;
     const runtimeFile = join(this.cwd, "data", "portico.runtime.json");
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`portico exited with ${this.child.exitCode}: ${this.output.slice(-10).join("\n")}`);
-      if (existsSync(runtimeFile) && this.output.some((l) => l.includes("portico is running"))) {
-        const info = JSON.parse(readFileSync(runtimeFile, "utf8"));
-        return { telnetPort: info.listeners[0].port, adminPort: info.admin.port, linkPort: info.link.port };
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`portico not ready within ${timeoutMs} ms: ${this.output.slice(-10).join("\n")}`);
+    const state = await waitFor(
+      () => (this.child.exitCode !== null ? "exited" : existsSync(runtimeFile) && this.output.some((l) => l.includes("portico is running")) ? "running" : undefined),
+      timeoutMs,
+      () => `portico ready (output: ${this.output.slice(-10).join("\n")})`,
+      50,
+    );
+    if (state === "exited") throw new Error(`portico exited with ${this.child.exitCode}: ${this.output.slice(-10).join("\n")}`);
+    const info = JSON.parse(readFileSync(runtimeFile, "utf8"));
+    return { telnetPort: info.listeners[0].port, adminPort: info.admin.port, linkPort: info.link.port };
   }
 
   /** Resolves once a log line matching appears (from index `from`). */
-  async waitForLog(match: RegExp, timeoutMs = 15_000, from = 0): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const line = this.output.slice(from).find((l) => match.test(l));
-      if (line) return line;
-      if (Date.now() > deadline) throw new Error(`no log line ${String(match)} within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  waitForLog(match: RegExp, timeoutMs = 15_000, from = 0): Promise<string> {
+    return waitForLine(this.output, match, timeoutMs, from, 50);
   }
 
   cli(args: string[]): Promise<CliResult> {

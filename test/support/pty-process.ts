@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
+import { waitFor } from "./wait-for.js";
 
 export interface PtyOptions {
   /** Terminal size set with `stty` inside the pty before the command runs. */
@@ -111,16 +112,19 @@ export class PtyProcess {
   /** Resolves once the output (escape sequences removed) matches; rejects after `timeoutMs` with the output's tail. */
   async waitForText(match: string | RegExp, timeoutMs = 10_000): Promise<string> {
     const test = (t: string) => (typeof match === "string" ? t.includes(match) : match.test(t));
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const text = this.text;
-      if (test(text)) return text;
-      if (Date.now() > deadline || this.exitedFlag) {
-        const why = this.exitedFlag ? "the program exited" : `not within ${timeoutMs} ms`;
-        throw new Error(`no output matching ${String(match)} (${why}); output tail:\n${text.slice(-2500)}`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const found = await waitFor(
+      () => {
+        const text = this.text;
+        if (test(text)) return { text, exited: false };
+        // An exited program fails at once instead of waiting out the timeout.
+        return this.exitedFlag ? { text, exited: true } : undefined;
+      },
+      timeoutMs,
+      () => `output matching ${String(match)}; output tail:\n${this.text.slice(-2500)}`,
+      20,
+    );
+    if (found.exited) throw new Error(`no output matching ${String(match)} (the program exited); output tail:\n${found.text.slice(-2500)}`);
+    return found.text;
   }
 
   /** SIGKILLs the process and all of its descendants (found before any dies), then waits (bounded) for the exit. */

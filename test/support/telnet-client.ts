@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { waitForLine } from "./wait-for.js";
 
 const IAC = 255, SB = 250, SE = 240, WILL = 251, WONT = 252, DO = 253, DONT = 254;
 
@@ -38,15 +39,8 @@ export class TelnetTestClient {
   }
 
   /** The first line at or after `from` that matches; rejects after `timeoutMs` showing the last lines. */
-  async waitForLine(match: string | RegExp, timeoutMs = 5000, from = 0): Promise<string> {
-    const test = (l: string) => (typeof match === "string" ? l.includes(match) : match.test(l));
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.lines.slice(from).find(test);
-      if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new Error(`no line matching ${String(match)} within ${timeoutMs} ms; last: ${JSON.stringify(this.lines.slice(-8))}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  waitForLine(match: string | RegExp, timeoutMs = 5000, from = 0): Promise<string> {
+    return waitForLine(this.lines, match, timeoutMs, from);
   }
 
   close(): void {

@@ -160,7 +160,7 @@ export class TelnetProtocolClient {
     return waitFor(
       () => (test(this.text(encoding)) ? this.text(encoding) : undefined),
       timeoutMs,
-      `text ${JSON.stringify(String(match))} (got ${JSON.stringify(this.text(encoding).slice(-300))})`,
+      () => `text ${JSON.stringify(String(match))} (got ${JSON.stringify(this.text(encoding).slice(-300))})`,
     );
   }
 

@@ -2,20 +2,9 @@ import { expect } from "chai";
 import { FRAME_HEADER_BYTES, FrameDecoder, encodeFrame } from "../../core/link/frame-codec.js";
 import { PortalError } from "../../core/errors/portal-error.js";
 import { ErrorCodes } from "../../core/errors/error-codes.js";
+import { prng } from "../support/prng.js";
 
 const MAX = 1024 * 1024;
-
-/** Deterministic PRNG (mulberry32) so a failing split pattern can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Bodies of varied size and content, including ones whose bytes end in 00 00. */
 function sampleBodies(): string[] {

@@ -29,10 +29,6 @@ export class CommandTable {
     for (const verb of [c.key, ...(c.aliases ?? [])]) this.byVerb.set(verb, c);
   }
 
-  find(verb: string): Command | undefined {
-    return this.byVerb.get(verb);
-  }
-
   /** Runs one line from a logged-in player. */
   async run(s: GameSession, line: string): Promise<void> {
     const cmd = parseCommand(line);

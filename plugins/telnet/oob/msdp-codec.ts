@@ -11,7 +11,7 @@ const str = (v: unknown) => (typeof v === "string" ? v : typeof v === "object" &
 /** MSDP values may not contain its control bytes, IAC or NUL. */
 const clean = (s: string) => s.replace(/[\x00-\x06\xff]/g, "");
 
-/** Encodes one output instruction in MSDP form (latin-1 bytes are produced by the caller from this string). */
+/** Encodes one output instruction in MSDP form (the caller sends this string as UTF-8). */
 export function encodeMsdp(name: string, args: readonly unknown[], kwargs: Kwargs): string {
   const { options: _options, ...kw } = kwargs;
   const V = String.fromCharCode(MSDP_VAR);
@@ -36,9 +36,10 @@ export function encodeMsdp(name: string, args: readonly unknown[], kwargs: Kwarg
 
 const GENERIC: Readonly<Record<string, string>> = { LIST: "msdp_list", REPORT: "msdp_report", RESET: "msdp_reset", SEND: "msdp_send", UNREPORT: "msdp_unreport" };
 
-/** Reads a value at `i`: a plain string, an array or a table (nesting allowed); returns the value and the next index. */
+/** Nesting deeper than this is read as plain text. */
 const MAX_DEPTH = 8;
 
+/** Reads a value at `i`: a plain string, an array or a table (nesting allowed); returns the value and the next index. */
 function readValue(b: Buffer, i: number, depth = 0): [unknown, number] {
   if (depth >= MAX_DEPTH) return readText(b, i + 1);
   if (b[i] === MSDP_ARRAY_OPEN) {

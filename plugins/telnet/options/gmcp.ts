@@ -1,41 +1,17 @@
-import type { Where } from "telnetlib";
-import type { Kwargs } from "../../../core/index.js";
 import { OPT } from "../telnet-codes.js";
 import { decodeGmcp, encodeGmcp } from "../oob/gmcp-codec.js";
-import { OptionModule, type OptionContext } from "./option-base.js";
+import type { OptionContext } from "./option-base.js";
+import { OobOption } from "./oob-option.js";
 
 /**
  * GMCP (201): package names are sent in the game's case and matched case-insensitively on input.
  * Core.Hello sets CLIENTNAME; Core.Supports.Set/Add/Remove keep the GMCP_SUPPORTS list; Core.Ping
  * is answered here. Every message also goes to the game as input.
  */
-export class GmcpOption extends OptionModule {
+export class GmcpOption extends OobOption {
   constructor(ctx: OptionContext) {
-    super(ctx, OPT.GMCP);
+    super(ctx, OPT.GMCP, "GMCP", encodeGmcp);
     ctx.flags.OOB = ctx.flags.OOB ?? false;
-  }
-
-  get active(): boolean {
-    return this.us === "YES";
-  }
-
-  offer(): void {
-    this.requestLocal();
-  }
-
-  send(name: string, args: readonly unknown[], kwargs: Kwargs): void {
-    if (!this.active) return;
-    this.ctx.sendSubnegotiation(OPT.GMCP, Buffer.from(encodeGmcp(name, args, kwargs), "utf8"));
-  }
-
-  protected override onEnabled(at: Where): void {
-    if (at !== "LOCAL") return;
-    this.ctx.flags.OOB = true;
-    this.ctx.flags.GMCP = true;
-  }
-
-  protected override onDisabled(at: Where): void {
-    if (at === "LOCAL") this.ctx.flags.GMCP = false;
   }
 
   protected override onSubnegotiation(payload: Buffer): void {

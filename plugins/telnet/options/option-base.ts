@@ -124,6 +124,3 @@ export abstract class OptionModule extends TelnetOption {
   protected onDisabled(_at: Where): void {}
   protected onSubnegotiation(_payload: Buffer): void {}
 }
-
-/** An option we do not support: telnetlib's default refuses WILL with DONT and DO with WONT. */
-export class RefusedOption extends TelnetOption {}

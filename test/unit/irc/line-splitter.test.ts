@@ -2,6 +2,7 @@ import { expect } from "chai";
 import {
   MIN_TEXT_BUDGET, relayPrefixBytes, splitMessage, splitWithPrefix, textBudget, utf8Bytes,
 } from "../../../plugins/irc/line-splitter.js";
+import { prng } from "../../support/prng.js";
 
 const bytes = (s: string): number => Buffer.byteLength(s, "utf8");
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -15,18 +16,6 @@ function expectSound(text: string, parts: readonly string[], budget: number): vo
     expect(Buffer.from(part, "utf8").toString("utf8")).to.equal(part);
   }
   expect(parts.join("")).to.equal(text);
-}
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe("irc line-splitter", () => {
@@ -174,7 +163,7 @@ describe("irc line-splitter", () => {
 
     it("random text with spaces, controls and astral characters always splits soundly", () => {
       const alphabet = ["a", "b", " ", " ", "é", "中", "😀", "\x03", "4", ",", "\x02", "👨‍👩‍👧", "e\u0301", "|"];
-      const next = rng(42);
+      const next = prng(42);
       for (let round = 0; round < 300; round++) {
         let text = "";
         const length = Math.floor(next() * 200);

@@ -4,18 +4,7 @@ import { renderHtml } from "../../../core/render/html-renderer.js";
 import { renderIrc } from "../../../core/render/irc-renderer.js";
 import { ircToMarkup } from "../../../core/render/irc-to-markup.js";
 import { screenReaderText, stripMarkup } from "../../../core/render/strip.js";
-
-/** Deterministic PRNG (mulberry32) so a failure can be reproduced from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../../support/prng.js";
 
 const pick = <T>(rand: () => number, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
 
