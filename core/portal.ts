@@ -31,6 +31,8 @@ export interface PortalOptions {
   onGameConnected?: () => void;
   /** Link secret to use instead of <dataDir>/link.secret (PORTICO_LINK_SECRET). */
   linkSecret?: string;
+  /** Where plugin packages are resolved from (their node_modules); default the working directory. */
+  resolvePluginsFrom?: string;
 }
 
 /**
@@ -118,22 +120,23 @@ export class Portal {
       gameDisconnected: () => this.handler.onGameDisconnected(),
     });
     this.link = link;
-    const launcher = new ProtocolLauncher(this.scope, this.registry, {
-      port: { connect: (s) => this.handler.connect(s), sync: (s) => this.handler.sync(s), data_in: (s, c) => this.handler.data_in(s, c),
-        disconnect: (s) => this.handler.disconnect(s), count_loggedin: (all) => this.handler.count_loggedin(all) },
-      logger: this.logger, clock: this.clock, info,
-    }, { allowPackages: this.config.plugins.allowPackages });
-    this.launcherImpl = launcher;
-    this.handlerImpl = new PortalSessionHandler({
+    const launcher = new ProtocolLauncher(this.scope, this.registry, { logger: this.logger, clock: this.clock, info }, {
+      ...this.config.plugins, ...(this.options.resolvePluginsFrom !== undefined ? { resolveFrom: this.options.resolvePluginsFrom } : {}),
+    });
+    const handler = new PortalSessionHandler({
       config: this.config, clock: this.clock, logger: this.logger.child({ part: "sessions" }),
       allocator: new SessidAllocator(this.config.portalId, this.run), channel: link, launcher,
     });
+    launcher.attachSessions(handler);
+    this.launcherImpl = launcher;
+    this.handlerImpl = handler;
     dispatcher = new LinkDispatcher(this.handlerImpl, link, this.control(), this.logger.child({ part: "dispatch" }));
 
     try {
       await link.start();
       this.logger.info({ host: link.address?.host, port: link.address?.port, run: this.run }, "link listening");
-      for (const listener of this.config.listeners) await launcher.launch(listener.plugin, listener.config);
+      await launcher.loadPackages();
+      for (const listener of this.config.listeners) await this.launchListener(listener.plugin, listener.config);
     } catch (err) {
       await this.stop();
       throw err;
@@ -154,6 +157,16 @@ export class Portal {
       this.logger.error({ code: ErrorCodes.PLUGIN_STOP, err }, `portal stop: ${errorMessage(err)}`);
     }
     this.state = "stopped";
+  }
+
+  /** A listener that fails to start is reported by name and code; the portal runs on without it. */
+  private async launchListener(path: string, config: Record<string, unknown>): Promise<void> {
+    try {
+      await this.launcher.launch(path, config);
+    } catch (err) {
+      const code = err instanceof PortalError ? err.code : ErrorCodes.PLUGIN_START;
+      this.logger.error({ code, plugin: path }, `listener ${path} did not start: ${errorMessage(err)}`);
+    }
   }
 
   status(): Record<string, unknown> {

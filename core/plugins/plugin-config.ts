@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError } from "../errors/portal-error.js";
 
@@ -28,4 +29,12 @@ export function readBoolean(plugin: string, raw: Record<string, unknown>, field:
   const v = raw[field] ?? fallback;
   if (typeof v !== "boolean") throw configError(plugin, field, `expected true or false, got ${JSON.stringify(v)}`);
   return v;
+}
+
+/** Validates a plugin's raw config with its schema (defaults filled); a bad key → PORTAL_ERR_PLUGIN_CONFIG naming it. */
+export function parsePluginConfig<S extends z.ZodType>(path: string, schema: S, raw: unknown): z.output<S> {
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  throw configError(path, issue.path.join(".") || "(root)", issue.message);
 }

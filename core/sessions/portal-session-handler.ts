@@ -11,10 +11,10 @@ import { ConnectionThrottle } from "./connection-throttle.js";
 import { InputGuard } from "./input-guard.js";
 import { dispatchOutput } from "./output-dispatcher.js";
 import { PendingInput } from "./pending-input.js";
-import type { PortalSession } from "./portal-session.js";
+import { CORE, type PortalSession } from "./portal-session.js";
 import { findBadSyncKey, type SessionId, type SyncData } from "./session-data.js";
 import type { SessidAllocator } from "./sessid-allocator.js";
-import type { SessionPort } from "./session-port.js";
+import type { SessionHost } from "../plugins/plugin-port.js";
 
 export interface HandlerDeps {
   config: Pick<PortalConfig, "limits" | "messages" | "serverName" | "portalId">;
@@ -31,7 +31,7 @@ const fill = (template: string, values: Record<string, string>) => template.repl
  * The one registry of portal sessions and the relay between them and the game.
  * Sessions call connect/sync/data_in/disconnect; the link calls the server_* methods and data_out.
  */
-export class PortalSessionHandler implements SessionPort {
+export class PortalSessionHandler implements SessionHost {
   private readonly sessions = new Map<SessionId, PortalSession>();
   private readonly throttle: ConnectionThrottle<PortalSession>;
   private readonly guard: InputGuard;
@@ -67,13 +67,20 @@ export class PortalSessionHandler implements SessionPort {
 
   // ---- called by sessions (SessionPort) ----
 
+  /** A player's connection: gets an id and waits its turn in the connection throttle. */
   connect(session: PortalSession): void {
-    if (!session.sessid) session.sessid = this.deps.allocator.next();
+    if (!this.admit(session)) return;
+    session[CORE].state = "queued";
     this.throttle.enqueue(session);
   }
 
+  /** An outbound bot's session: gets an id and is registered at once (bots never wait behind players). */
+  connectBot(session: PortalSession): void {
+    if (this.admit(session)) this.register(session);
+  }
+
   sync(session: PortalSession): void {
-    if (session.announced && this.isRegistered(session) && this.deps.channel.connected) {
+    if (session[CORE].announced && this.isRegistered(session) && this.deps.channel.connected) {
       this.deps.channel.send({ op: "session-connect-sync", session: session.getConnectSyncData() });
     }
   }
@@ -87,13 +94,19 @@ export class PortalSessionHandler implements SessionPort {
     if (this.throttle.remove(session)) return;
     if (!this.isRegistered(session)) return;
     this.sessions.delete(session.sessid);
-    if (session.announced && !this.closingAll && this.deps.channel.connected) {
+    if (session[CORE].announced && !this.closingAll && this.deps.channel.connected) {
       this.deps.channel.send({ op: "session-disconnect", sessid: session.sessid });
     }
   }
 
+  /** Forgets a session whose plugin stopped without closing it; the game is told it is gone. */
+  evict(session: PortalSession): void {
+    session[CORE].state = "closed";
+    this.disconnect(session);
+  }
+
   data_in(session: PortalSession, commands: CommandTuple[]): void {
-    if (session.closedAlready) return;
+    if (session.ending) return;
     const now = this.deps.clock.now();
     const { accepted, rejected } = this.guard.check(session, commands, now);
     this.stats.inputsRejected += rejected.length;
@@ -107,7 +120,7 @@ export class PortalSessionHandler implements SessionPort {
     if (session.protocol_flags.LOCALECHO === true) {
       for (const [name, args] of accepted) if (name === "text") this.tell(session, String(args[0] ?? ""));
     }
-    if (session.announced && this.isRegistered(session) && this.deps.channel.connected) {
+    if (session[CORE].announced && this.isRegistered(session) && this.deps.channel.connected) {
       this.deps.channel.send({ op: "data-in", sessid: session.sessid, cmds: accepted });
       return;
     }
@@ -231,11 +244,11 @@ export class PortalSessionHandler implements SessionPort {
       portal_run: portalRun,
       portal_start_time: portalStartTime,
       sessions: sessions.map((s) => s.getSyncData()),
-      fresh: sessions.filter((s) => !s.announced).map((s) => s.sessid),
+      fresh: sessions.filter((s) => !s[CORE].announced).map((s) => s.sessid),
     });
     this.stopRequested = undefined;
     for (const s of sessions) {
-      s.announced = true;
+      s[CORE].announced = true;
       this.toldRestarting.delete(s);
       const held = this.pending.take(s);
       if (held.length > 0) this.deps.channel.send({ op: "data-in", sessid: s.sessid, cmds: held });
@@ -259,12 +272,29 @@ export class PortalSessionHandler implements SessionPort {
 
   // ---- internals ----
 
+  /** Binds a new session to the handler (unless a plugin port already holds it), gives it an id and stamps its times. */
+  private admit(session: PortalSession): boolean {
+    const core = session[CORE];
+    if (core.state !== "new") {
+      this.logger.warn({ code: ErrorCodes.SESSION_CALLBACK, sessid: core.sessid, protocol: session.protocol_key, state: core.state }, "a session was handed to the portal twice; ignored");
+      return false;
+    }
+    core.port ??= this;
+    core.sessid = this.deps.allocator.next();
+    const now = this.deps.clock.now() / 1000;
+    session.conn_time = now;
+    session.cmd_last = now;
+    session.cmd_last_visible = now;
+    return true;
+  }
+
   private register(session: PortalSession): void {
-    if (session.closedAlready) return;
+    if (session.ending) return;
+    session[CORE].state = "open";
     this.sessions.set(session.sessid, session);
     if (!this.deps.channel.connected) return;
     this.deps.channel.send({ op: "session-connect", session: session.getSyncData() });
-    session.announced = true;
+    session[CORE].announced = true;
     const held = this.pending.take(session);
     if (held.length > 0) this.deps.channel.send({ op: "data-in", sessid: session.sessid, cmds: held });
   }

@@ -1,19 +1,48 @@
+import type { Logger } from "../logging/logger.js";
 import type { CommandTuple, Kwargs } from "../messages/command-tuple.js";
-import type { SessionPort } from "./session-port.js";
+import { ByteMeter, type ByteCounted } from "./byte-meter.js";
 import {
   CONNECT_SYNC_KEYS, SYNC_KEYS, defaultProtocolFlags,
   type ConnectSyncData, type ProtocolFlags, type SessionId, type SyncData,
 } from "./session-data.js";
+import type { SessionPort } from "./session-port.js";
 
 export const INVALID_ENCODING_MESSAGE = "Your client sent an incorrect UTF-8 sequence.";
 
 /**
- * One client connection as the portal sees it. A protocol plugin extends this class, calls
- * `dataIn()` with client input and `closed()` when its socket is gone, and implements
- * `close(reason)` plus any number of `send_<key>(args, kwargs)` methods.
+ * Where a session is in its life, one name per state:
+ * - `new`: made by a plugin, not yet handed to the portal;
+ * - `queued`: handed to the portal, waiting in the connection throttle;
+ * - `open`: registered and relayed to the game;
+ * - `closing`: `close()` was called; the transport is winding down;
+ * - `closed`: the transport is gone and the portal has forgotten the session.
+ */
+export type SessionState = "new" | "queued" | "open" | "closing" | "closed";
+
+/** Core-only state of a session, under a key plugins cannot name (it is not exported from core/index.ts). */
+export const CORE = Symbol.for("portico.session.core");
+
+interface CoreState {
+  port: SessionPort | undefined;
+  logger: Logger | undefined;
+  sessid: SessionId;
+  state: SessionState;
+  /** True once the game has been told about this session (session-connect or portal-sync). */
+  announced: boolean;
+}
+
+const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => SILENT };
+
+/**
+ * One client connection (or one bot) as the portal sees it. A plugin extends this class (or
+ * `SocketSession`, which does the socket wiring) and writes:
+ * - `send_text(args, kwargs)` and any other `send_<key>(args, kwargs)` it handles;
+ * - `hangUp(reason)`, which ends the transport;
+ * and calls `dataIn()`/`textIn()` with input, `syncFlags()` after negotiation changed
+ * `protocol_flags`, and `connectionLost()` when the transport is gone. The portal assigns the
+ * session id, stamps the times and counts the bytes of every transport given to `measure()`.
  */
 export abstract class PortalSession {
-  sessid: SessionId = "";
   csessid: string | null = null;
   uid: number | string | null = null;
   uname: string | null = null;
@@ -26,27 +55,45 @@ export abstract class PortalSession {
   protocol_flags: ProtocolFlags = defaultProtocolFlags();
   server_data: Record<string, unknown> = {};
 
-  /** Bytes read from and written to the client; the plugin counts them (metrics). */
-  bytesIn = 0;
-  bytesOut = 0;
-
-  /** True once the game has been told about this session (session-connect or portal-sync). */
-  announced = false;
-  private isClosed = false;
+  readonly [CORE]: CoreState = { port: undefined, logger: undefined, sessid: "", state: "new", announced: false };
+  private readonly bytes = new ByteMeter();
 
   protected constructor(
-    protected readonly port: SessionPort,
     readonly protocol_key: string,
     readonly address: string | null,
-    now: number = Date.now(),
   ) {
-    this.conn_time = now / 1000;
+    this.conn_time = Date.now() / 1000;
     this.cmd_last = this.conn_time;
     this.cmd_last_visible = this.conn_time;
   }
 
-  get closedAlready(): boolean {
-    return this.isClosed;
+  /** The id the portal gave this session ("" until it is handed to the portal). */
+  get sessid(): SessionId {
+    return this[CORE].sessid;
+  }
+
+  get state(): SessionState {
+    return this[CORE].state;
+  }
+
+  /** True from `close()` (or the transport's end) on: output is no longer delivered. */
+  get ending(): boolean {
+    const s = this[CORE].state;
+    return s === "closing" || s === "closed";
+  }
+
+  /** Bytes read from and written to every transport given to `measure()`, closed ones included. */
+  get bytesIn(): number {
+    return this.bytes.read;
+  }
+
+  get bytesOut(): number {
+    return this.bytes.written;
+  }
+
+  /** The plugin's logger, bound to this session's id once it is handed to the portal. */
+  protected get logger(): Logger {
+    return this[CORE].logger ?? SILENT;
   }
 
   getSyncData(): SyncData {
@@ -81,9 +128,44 @@ export abstract class PortalSession {
     }
   }
 
-  /** Forwards client input to the handler. */
+  /**
+   * Ends the session: delivers `reason` as text (when given), then calls `hangUp()`. Called by the
+   * portal (the game disconnected the session, the portal is stopping) or by the plugin itself.
+   * Idempotent.
+   */
+  close(reason?: string): void {
+    const core = this[CORE];
+    if (core.state === "closing" || core.state === "closed") return;
+    core.state = "closing";
+    if (reason) {
+      try {
+        this.send_text([reason], {});
+      } catch (err) {
+        this.logger.debug({ err }, "the close reason could not be delivered");
+      }
+    }
+    this.hangUp(reason);
+  }
+
+  /** Plain text output; every protocol has it. */
+  abstract send_text(args: unknown[], kwargs: Kwargs): void;
+
+  /** Output whose name has no `send_<name>` method. Ignored unless a plugin overrides it. */
+  send_default(_name: string, _args: unknown[], _kwargs: Kwargs): void {}
+
+  /** The game logged this session in. */
+  at_login(): void {}
+
+  /** Called once the portal has taken the session (it may still wait in the connection queue). */
+  onOpen(): void {}
+
+  /** Ends the transport (the reason, if any, was already sent as text); the plugin then calls `connectionLost()`. */
+  protected abstract hangUp(reason?: string): void;
+
+  /** Forwards client input to the portal. */
   protected dataIn(...commands: CommandTuple[]): void {
-    if (!this.isClosed) this.port.data_in(this, commands);
+    const core = this[CORE];
+    if (core.state !== "closed" && core.port) core.port.data_in(this, commands);
   }
 
   /**
@@ -99,24 +181,28 @@ export abstract class PortalSession {
     this.dataIn(["text", [text], kwargs]);
   }
 
-  /** Call from the socket's close handler. Idempotent. */
-  protected closed(): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    this.port.disconnect(this);
+  /** Negotiation finished or changed `protocol_flags` (window size, terminal type): tell the game. */
+  protected syncFlags(): void {
+    const core = this[CORE];
+    if (!this.ending && core.port) core.port.sync(this);
   }
 
-  /** The handler asks to end the connection; deliver `reason` as text first when given. */
-  abstract close(reason?: string): void;
+  /** Call when the transport is gone (closed by either side). Idempotent. */
+  protected connectionLost(): void {
+    const core = this[CORE];
+    if (core.state === "closed") return;
+    core.state = "closed";
+    core.port?.disconnect(this);
+  }
 
-  /** Plain text output; every protocol has it. */
-  abstract send_text(args: unknown[], kwargs: Kwargs): void;
-
-  /** Output whose name has no `send_<name>` method. Ignored unless a plugin overrides it. */
-  send_default(_name: string, _args: unknown[], _kwargs: Kwargs): void {}
-
-  /** The game logged this session in. */
-  at_login(): void {}
+  /**
+   * Counts the bytes of a transport (a `net.Socket`, or anything with `bytesRead`/`bytesWritten`)
+   * into `bytesIn`/`bytesOut`. A session whose transport changes (a reconnecting bot, a resumed
+   * websocket) measures each one; the totals carry over.
+   */
+  protected measure(transport: ByteCounted): void {
+    this.bytes.add(transport);
+  }
 }
 
 /** Strict UTF-8; every decode() call without `stream` starts afresh, so one decoder serves every line. */

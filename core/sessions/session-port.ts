@@ -1,7 +1,11 @@
 import type { CommandTuple } from "../messages/command-tuple.js";
 import type { PortalSession } from "./portal-session.js";
 
-/** The narrow surface a session sees of the PortalSessionHandler. */
+/**
+ * What a session reaches of the portal (core-internal: plugins never hold it; a session calls it
+ * through its own protected methods). The portal binds each session to a port owned by the plugin
+ * that opened it, so the plugin's sessions are known and it cannot reach any other.
+ */
 export interface SessionPort {
   /** A new connection is ready: throttle it, give it an id, announce it to the game. */
   connect(session: PortalSession): void;
@@ -11,6 +15,4 @@ export interface SessionPort {
   data_in(session: PortalSession, commands: CommandTuple[]): void;
   /** The connection is gone (closed by either side). Idempotent. */
   disconnect(session: PortalSession): void;
-  /** How many sessions are logged in (or all, when asked); MSSP's PLAYERS. */
-  count_loggedin(includeUnloggedIn?: boolean): number;
 }

@@ -1,19 +1,23 @@
 import type { Kwargs } from "../messages/command-tuple.js";
-import { PortalSession } from "../sessions/portal-session.js";
-import type { SessionPort } from "../sessions/session-port.js";
+import { CORE, PortalSession } from "../sessions/portal-session.js";
 
-/** A session with no socket that records everything sent to it; for handler and plugin tests. */
+/** A session with no transport that records everything sent to it; for handler and plugin tests. */
 export class RecordingSession extends PortalSession {
   readonly sent: { name: string; args: unknown[]; kwargs: Kwargs }[] = [];
   closeReasons: (string | undefined)[] = [];
 
-  constructor(port: SessionPort, address: string | null = "127.0.0.1", protocolKey = "test", now?: number) {
-    super(port, protocolKey, address, now);
+  constructor(address: string | null = "127.0.0.1", protocolKey = "test") {
+    super(protocolKey, address);
   }
 
   /** Text lines received so far. */
   get texts(): string[] {
     return this.sent.filter((s) => s.name === "text").map((s) => String(s.args[0]));
+  }
+
+  /** True once the game has been told about this session. */
+  get announced(): boolean {
+    return this[CORE].announced;
   }
 
   input(text: string): void {
@@ -28,9 +32,14 @@ export class RecordingSession extends PortalSession {
     this.dataIn([name, args, kwargs]);
   }
 
+  /** Tells the portal the protocol flags changed. */
+  flagsChanged(): void {
+    this.syncFlags();
+  }
+
   /** Simulates the client going away. */
   drop(): void {
-    this.closed();
+    this.connectionLost();
   }
 
   send_text(args: unknown[], kwargs: Kwargs): void {
@@ -45,9 +54,8 @@ export class RecordingSession extends PortalSession {
     this.sent.push({ name: `default:${name}`, args, kwargs });
   }
 
-  close(reason?: string): void {
+  protected hangUp(reason?: string): void {
     this.closeReasons.push(reason);
-    if (reason) this.send_text([reason], {});
-    this.closed();
+    this.connectionLost();
   }
 }

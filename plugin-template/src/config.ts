@@ -1,22 +1,15 @@
-import { configError, readInteger, readNumber, readString } from "../../core/index.js";
+import { z } from "portico";
 
-export interface LineConfig {
-  host: string;
-  port: number;
-  /** Longest line kept; a longer one is discarded with a notice. */
-  maxLineBytes: number;
-}
+/** The plugin's config: declared once, giving the TypeScript type, validation, defaults and the JSON Schema. */
+export const lineConfigSchema = z.object({
+  host: z.string().min(1).default("0.0.0.0").describe("Listen address (0.0.0.0: all interfaces)"),
+  port: z.number().int().min(0).max(65535).default(4010).describe("Listen port (0 picks a free port)"),
+  tls: z.object({
+    certFile: z.string().min(1).describe("PEM certificate file"),
+    keyFile: z.string().min(1).describe("PEM private key file"),
+  }).strict().nullable().default(null).describe("Serve TLS with this certificate and key (re-read on reload)"),
+  maxLineBytes: z.number().int().min(16).max(16 * 1024 * 1024).default(16 * 1024)
+    .describe("Bytes without a newline after which the line is discarded (the client is told)"),
+}).strict();
 
-const PLUGIN = "plugins.line.LineFactory";
-
-const KNOWN = new Set(["host", "port", "maxLineBytes"]);
-
-export function parseLineConfig(raw: Record<string, unknown>): LineConfig {
-  for (const key of Object.keys(raw)) if (!KNOWN.has(key)) throw configError(PLUGIN, key, "unknown key");
-  const port = readInteger(PLUGIN, raw, "port", 4000, 0, 65535);
-  return {
-    host: readString(PLUGIN, raw, "host", "0.0.0.0"),
-    port,
-    maxLineBytes: readNumber(PLUGIN, raw, "maxLineBytes", 16 * 1024, 16, 16 * 1024 * 1024),
-  };
-}
+export type LineConfig = z.output<typeof lineConfigSchema>;

@@ -1,15 +1,17 @@
-import { definePlugin, PORTAL_API_VERSION } from "../../core/index.js";
-import { parseLineConfig } from "./config.js";
+import { definePlugin } from "portico";
+import { lineConfigSchema } from "./config.js";
 import { LineFactory } from "./line-factory.js";
 
-/** The plugin's manifest: what the registry checks and `server_connect` resolves by path. */
+/** The plugin's manifest: what Portico registers, and what config and `server_connect` name by `path`. */
 export const lineManifest = definePlugin({
-  path: "plugins.line.LineFactory",
+  path: "portico-plugin-line.LineFactory",
   direction: "inbound",
-  portalApi: PORTAL_API_VERSION,
+  pluginApi: "^2.0.0",
   factory: LineFactory,
-  parseConfig: parseLineConfig,
+  config: lineConfigSchema,
   description: "Plain line-based TCP (the plugin template)",
 });
 
-export { LineFactory, parseLineConfig };
+export { LineFactory, lineConfigSchema };
+export { LineSession } from "./line-session.js";
+export type { LineConfig } from "./config.js";

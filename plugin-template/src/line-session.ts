@@ -1,24 +1,19 @@
 import type { Socket } from "node:net";
-import { PortalSession, type Kwargs, type SessionPort } from "../../core/index.js";
+import { SocketSession, type Kwargs, type Outputs } from "portico";
 
-/** One plain line-based TCP connection: each line is a `text` input; `text` output is written as lines. */
-export class LineSession extends PortalSession {
+/** One line-based TCP connection: each line is a `text` input; `text` output is written as lines. */
+export class LineSession extends SocketSession implements Outputs<LineSession, "text" | "prompt"> {
   private buffer: Buffer = Buffer.alloc(0);
   /** After an over-long line: drop bytes up to its end. */
   private discarding = false;
 
-  constructor(port: SessionPort, private readonly socket: Socket, private readonly maxLineBytes: number) {
-    super(port, "line", socket.remoteAddress ?? null);
+  constructor(socket: Socket, private readonly maxLineBytes: number) {
+    super("line", socket);
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => {
-      this.bytesIn += chunk.length;
-      this.onData(chunk);
-    });
-    socket.on("error", () => socket.destroy());
-    socket.on("close", () => this.closed());
   }
 
-  private onData(chunk: Buffer): void {
+  /** Splits the bytes into lines (LF, with an optional CR before it); each line goes to the game as `text`. */
+  protected received(chunk: Buffer): void {
     this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
     let nl: number;
     while ((nl = this.buffer.indexOf(0x0a)) >= 0) {
@@ -44,15 +39,8 @@ export class LineSession extends PortalSession {
     this.write(String(args[0] ?? ""));
   }
 
-  close(reason?: string): void {
-    if (reason) this.send_text([reason], {});
-    this.socket.end();
-    this.socket.destroySoon?.();
-  }
-
-  private write(text: string): void {
-    if (this.socket.destroyed || !this.socket.writable) return;
-    this.bytesOut += Buffer.byteLength(text);
-    this.socket.write(text);
+  /** Out-of-band output this protocol cannot carry: shown as a line, `[name] {json}`, so nothing is silently lost. */
+  override send_default(name: string, args: unknown[], kwargs: Kwargs): void {
+    this.send_text([`[${name}] ${JSON.stringify({ args, kwargs })}`], {});
   }
 }

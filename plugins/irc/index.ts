@@ -1,13 +1,14 @@
-import { definePlugin, PORTAL_API_VERSION } from "../../core/index.js";
+import { definePlugin, z } from "../../core/index.js";
 import { parseIrcConfig } from "./config.js";
 import { IrcBotFactory } from "./irc-bot-factory.js";
 
 export const ircManifest = definePlugin({
   path: "plugins.irc.IrcBotFactory",
   direction: "outbound",
-  portalApi: PORTAL_API_VERSION,
+  pluginApi: "^2.0.0",
   factory: IrcBotFactory,
-  parseConfig: parseIrcConfig,
+  // TODO(config-schemas): the IRC schema replaces this wrapper.
+  config: z.record(z.string(), z.unknown()).transform((raw) => parseIrcConfig(raw)),
   description: "IRC bridge bot: game channels ⇄ IRC channels, with flood control, splitting and reconnects owned by Portico",
 });
 

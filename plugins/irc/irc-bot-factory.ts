@@ -1,8 +1,5 @@
 import { randomBytes } from "node:crypto";
-import {
-  CLOCK, LOGGER, PLUGIN_CONTROL, PROTOCOL_CONFIG, SESSION_PORT, inject, injectable,
-  type Clock, type Kwargs, type Logger, type PluginControl, type ProtocolFactory, type SessionPort,
-} from "../../core/index.js";
+import { OutboundBot, type Kwargs } from "../../core/index.js";
 import type { IrcConfig } from "./config.js";
 import { FloodQueue } from "./flood-queue.js";
 import { IrcBotSession, type BridgeActions } from "./irc-bot-session.js";
@@ -14,28 +11,20 @@ import { splitWithPrefix, textBudget } from "./line-splitter.js";
  * One IRC bridge bot: a portal session for the game, an IRC connection that Portico keeps alive,
  * and a flood-controlled, byte-accurate path from game channel messages to IRC lines.
  */
-@injectable()
-export class IrcBotFactory implements ProtocolFactory, BridgeActions {
-  private session: IrcBotSession | undefined;
+export class IrcBotFactory extends OutboundBot<IrcConfig, IrcBotSession> implements BridgeActions {
   private connection: IrcConnection | undefined;
   private flood: FloodQueue | undefined;
   /** Lines the game sent while IRC was unreachable; delivered after the rejoin (bounded). */
   private backlog: string[] = [];
   private readonly pings = new Map<string, number>();
-  private stopped = false;
 
-  constructor(
-    @inject(PROTOCOL_CONFIG) private readonly config: IrcConfig,
-    @inject(SESSION_PORT) private readonly port: SessionPort,
-    @inject(LOGGER) private readonly logger: Logger,
-    @inject(CLOCK) private readonly clock: Clock,
-    @inject(PLUGIN_CONTROL) private readonly control: PluginControl,
-  ) {}
+  protected createSession(): IrcBotSession {
+    return new IrcBotSession(this.config, this);
+  }
 
-  async start(): Promise<void> {
+  protected connect(): void {
     const { config } = this;
-    const session = new IrcBotSession(this.port, config, this, this.clock.now());
-    this.session = session;
+    const session = this.session!;
     this.flood = new FloodQueue({
       ...config.flood, clock: this.clock, send: (line) => this.sendLine(line),
       // The marker is a message too, so readers of the (first) channel see that lines were clipped.
@@ -44,9 +33,10 @@ export class IrcBotFactory implements ProtocolFactory, BridgeActions {
     this.connection = new IrcConnection(config, this.clock, this.logger, {
       state: (state) => {
         this.logger.info({ state }, "IRC bot state");
-        session.setState(state);
+        session.setBotState(state);
         if (state === "connected") this.flushBacklog();
       },
+      socket: (socket) => session.measure(socket),
       // `user` is for display; `nick` is the raw IRC nick, the address for a private reply.
       message: (e) => session.fromIrc(ircToGame(e.text), { type: e.type, user: cleanNick(e.nick), nick: e.nick, channel: e.type === "privmsg" ? cleanNick(e.nick) : e.target }),
       presence: (e) => {
@@ -63,22 +53,18 @@ export class IrcBotFactory implements ProtocolFactory, BridgeActions {
         session.fromIrc("", { type: "ping", user: "server", channel: config.channels[0], timing: (this.clock.now() - sent) / 1000 });
       },
     });
-    this.port.connect(session);
     this.connection.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  protected async disconnect(): Promise<void> {
     this.flood?.stop();
     this.backlog = [];
     await this.connection?.stop();
-    this.session?.ended();
   }
 
-  status(): Record<string, unknown> {
+  override status(): Record<string, unknown> {
     return {
-      state: this.session?.protocol_flags.BOT_STATE ?? "stopped",
+      ...super.status(),
       nick: this.connection?.nick ?? this.config.nick,
       server: `${this.config.host}:${this.config.port}${this.config.tls ? " (tls)" : ""}`,
       channels: this.config.channels,
@@ -124,11 +110,6 @@ export class IrcBotFactory implements ProtocolFactory, BridgeActions {
 
   reconnect(): void {
     this.connection?.reconnect();
-  }
-
-  shutdown(reason?: string): void {
-    this.logger.info({ reason }, "IRC bot stopped by the game");
-    void this.control.stopSelf().catch(() => this.stop());
   }
 
   // ---- internals ----

@@ -1,4 +1,4 @@
-import { PortalSession, type Kwargs, type SessionPort } from "../../core/index.js";
+import { BotSession, type Kwargs, type Outputs } from "../../core/index.js";
 import type { IrcConfig } from "./config.js";
 
 /** What the session asks of the bridge behind it. */
@@ -8,23 +8,18 @@ export interface BridgeActions {
   requestNicklist(): void;
   ping(): void;
   reconnect(): void;
-  /** The game disconnected the bot: stop it for good. */
-  shutdown(reason?: string): void;
 }
 
+type IrcOutputs = "text" | "prompt" | "channel" | "privmsg" | "request_nicklist" | "ping" | "reconnect";
+
 /**
- * The one portal session of an IRC bot (protocol key `ircbot`). It exists from start to stop,
- * through any number of IRC reconnects, so the game never sees two sessions for one bot. It is
- * logged in from the start with the game-given uid. Only `channel`, `privmsg`, `request_nicklist`,
- * `ping` and `reconnect` output reaches IRC; text and prompts (e.g. "Server restarted.") never do.
+ * The one portal session of an IRC bot (protocol key `ircbot`), logged in with the game-given uid
+ * for the bot's whole life (see BotSession). Only `channel`, `privmsg`, `request_nicklist`, `ping`
+ * and `reconnect` output reaches IRC; text and prompts (e.g. "Server restarted.") never do.
  */
-export class IrcBotSession extends PortalSession {
-  constructor(port: SessionPort, config: IrcConfig, private readonly bridge: BridgeActions, now: number) {
-    super(port, "ircbot", `${config.channels.join(",")}@${config.host}`, now);
-    this.uid = config.uid;
-    this.uname = config.nick;
-    this.logged_in = true;
-    this.protocol_flags.BOT_STATE = "starting";
+export class IrcBotSession extends BotSession implements Outputs<IrcBotSession, IrcOutputs> {
+  constructor(config: IrcConfig, private readonly bridge: BridgeActions) {
+    super("ircbot", `${config.channels.join(",")}@${config.host}`, { uid: config.uid, uname: config.nick });
   }
 
   /** Input from IRC for the game. */
@@ -32,19 +27,7 @@ export class IrcBotSession extends PortalSession {
     this.dataIn(["bot_data_in", [text], kwargs]);
   }
 
-  /** The bot's connection state, shown to the game (e.g. `irc2chan/list`). */
-  setState(state: string): void {
-    if (this.protocol_flags.BOT_STATE === state) return;
-    this.protocol_flags.BOT_STATE = state;
-    if (!this.closedAlready) this.port.sync(this);
-  }
-
-  /** The bridge has stopped: the session ends. */
-  ended(): void {
-    this.closed();
-  }
-
-  send_text(_args: unknown[], _kwargs: Kwargs): void {}
+  override send_text(_args: unknown[], _kwargs: Kwargs): void {}
   send_prompt(_args: unknown[], _kwargs: Kwargs): void {}
 
   send_channel(args: unknown[], kwargs: Kwargs): void {
@@ -68,9 +51,5 @@ export class IrcBotSession extends PortalSession {
 
   send_reconnect(_args: unknown[], _kwargs: Kwargs): void {
     this.bridge.reconnect();
-  }
-
-  close(reason?: string): void {
-    this.bridge.shutdown(reason);
   }
 }

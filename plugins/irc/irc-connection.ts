@@ -11,6 +11,8 @@ export interface IrcConnectionEvents {
   presence(e: { type: "join" | "part" | "quit"; nick: string; channel: string; reason: string }): void;
   nicklist(channel: string, nicks: string[]): void;
   pong(token: string): void;
+  /** A new IRC connection's socket, so its bytes are counted. */
+  socket(socket: { bytesRead: number; bytesWritten: number; destroyed?: boolean }): void;
 }
 
 const NICKSERV_WAIT_MS = 15_000;
@@ -128,7 +130,11 @@ export class IrcConnection {
       });
     this.guardDispatch(client);
     let socketUp = false;
-    on("socket connected", () => (socketUp = true));
+    on("socket connected", () => {
+      socketUp = true;
+      const socket = client.connection.transport?.socket;
+      if (socket) this.events.socket(socket);
+    });
     on("ping timeout", () => (this.lastError = `ping timeout: no answer from the server within ${Math.round(config.pingTimeoutMs / 1000)} s`));
     on("registered", () => this.onRegistered(client));
     on("socket close", (err: Error | undefined) => this.onClosed(client, oneLine(err ? errorMessage(err) : this.lastError || "connection closed")));

@@ -1,13 +1,14 @@
-import { definePlugin, PORTAL_API_VERSION } from "../../core/index.js";
+import { definePlugin, z } from "../../core/index.js";
 import { parseTelnetConfig } from "./config.js";
 import { TelnetFactory } from "./telnet-factory.js";
 
 export const telnetManifest = definePlugin({
   path: "plugins.telnet.TelnetFactory",
   direction: "inbound",
-  portalApi: PORTAL_API_VERSION,
+  pluginApi: "^2.0.0",
   factory: TelnetFactory,
-  parseConfig: parseTelnetConfig,
+  // TODO(config-schemas): the telnet schema replaces this wrapper.
+  config: z.record(z.string(), z.unknown()).transform((raw) => parseTelnetConfig(raw)),
   description: "Telnet and TLS telnet with the MUD protocols (SGA, ECHO, NAWS, TTYPE/MTTS, CHARSET, EOR, MCCP2, MSSP, GMCP, MSDP, MXP)",
 });
 

@@ -50,7 +50,6 @@ export class OutputPipe {
     private readonly settings: CompressionSettings,
     private readonly onOverflow: () => void,
     private readonly maxBufferedBytes: number,
-    private readonly countOut: (n: number) => void = () => undefined,
   ) {}
 
   /** Writes bytes as they are (already escaped data, or commands). */
@@ -142,7 +141,6 @@ export class OutputPipe {
 
   private toSocket(bytes: Buffer): void {
     if (this.socket.destroyed) return;
-    this.countOut(bytes.length);
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();

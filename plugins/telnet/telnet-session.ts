@@ -1,8 +1,8 @@
 import type { Socket } from "node:net";
 import { TelnetOption } from "telnetlib";
 import {
-  PortalSession, colourDepthFor, renderAnsiLine, screenReaderText,
-  type Clock, type CommandTuple, type Kwargs, type Logger, type PortalInfo, type SessionPort, type TimerHandle,
+  SocketSession, colourDepthFor, renderAnsiLine, screenReaderText,
+  type Clock, type CommandTuple, type Kwargs, type Logger, type Outputs, type PortalInfo, type TimerHandle,
 } from "../../core/index.js";
 import type { TelnetConfig } from "./config.js";
 import { LineAssembler } from "./line-assembler.js";
@@ -21,6 +21,8 @@ export interface TelnetSessionDeps {
   clock: Clock;
   /** This listener's port (for MSSP). */
   ownPort: () => number;
+  /** Logged-in players on the portal (MSSP's PLAYERS). */
+  players: () => number;
 }
 
 /** Unknown options the client mentions are tracked with telnetlib's default (refusing) option, up to this many. */
@@ -32,7 +34,7 @@ const IAC_EOR = Buffer.from([CMD.IAC, CMD.EOR]);
 const IAC_NOP = Buffer.from([CMD.IAC, CMD.NOP]);
 
 /** One telnet (or TLS telnet) client: parsing, negotiation, line assembly, rendering and output. */
-export class TelnetSession extends PortalSession {
+export class TelnetSession extends SocketSession implements Outputs<TelnetSession, "text" | "prompt"> {
   private readonly parser: TelnetParser;
   private readonly lines: LineAssembler;
   private readonly out: OutputPipe;
@@ -43,20 +45,19 @@ export class TelnetSession extends PortalSession {
   private handshakeTimer: TimerHandle | undefined;
   private syncTimer: TimerHandle | undefined;
   private keepaliveTimer: TimerHandle | undefined;
-  /** After close(): destroys a socket whose peer never finishes the close. */
-  private closeTimer: NodeJS.Timeout | undefined;
   private handshakeComplete = false;
   private sawFirstLine = false;
-  private ending = false;
+  /** The first line was an HTTP request or MSSP-REQUEST: it was answered in plain text and the socket ended. */
+  private answeredPlain = false;
 
-  constructor(port: SessionPort, private readonly socket: Socket, private readonly deps: TelnetSessionDeps) {
-    super(port, deps.config.tls ? "telnet/ssl" : "telnet", socket.remoteAddress ?? null, deps.clock.now());
+  constructor(socket: Socket, private readonly deps: TelnetSessionDeps) {
+    super(deps.config.tls ? "telnet/ssl" : "telnet", socket);
     const { config, logger } = deps;
     this.protocol_flags.NOPKEEPALIVE = config.keepaliveMs > 0;
     this.out = new OutputPipe(socket, { level: config.mccpLevel, windowBits: config.mccpWindowBits, memLevel: config.mccpMemLevel }, () => {
       logger.warn({ sessid: this.sessid }, "client is not reading its output; disconnected");
       socket.destroy();
-    }, config.maxBufferedBytes, (n) => (this.bytesOut += n));
+    }, config.maxBufferedBytes);
     const command = (verb: number) => (code: number) => this.out.write(Buffer.from([CMD.IAC, verb, code]));
     const host = {
       remoteOptions: new Set<number>(),
@@ -73,7 +74,7 @@ export class TelnetSession extends PortalSession {
       flagsChanged: () => this.scheduleSync(),
       handshakeDone: (code) => this.answered(code),
       oobIn: (commands: CommandTuple[]) => this.dataIn(...commands),
-      players: () => this.port.count_loggedin(),
+      players: () => deps.players(),
       protocolError: (message) => logger.debug({ sessid: this.sessid, message }, "telnet protocol error"),
     };
     this.opts = buildOptions(this.ctx, config, deps.ownPort, config.tls !== null);
@@ -91,17 +92,10 @@ export class TelnetSession extends PortalSession {
     }, config.maxLineBytes);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
-    socket.on("data", (chunk: Buffer) => {
-      this.bytesIn += chunk.length;
-      this.parser.push(chunk);
-    });
-    socket.on("error", (err) => logger.debug({ sessid: this.sessid, err: err.message }, "telnet socket error"));
-    socket.on("close", () => this.onClose());
   }
 
-  /** Announces the session and sends the option offers; the banner never waits for the answers. */
-  begin(): void {
-    this.port.connect(this);
+  /** Sends the option offers once the portal has the session; the banner never waits for the answers. */
+  override onOpen(): void {
     for (const option of this.opts.offered) {
       this.awaiting.add(option.code);
       option.offer();
@@ -138,13 +132,13 @@ export class TelnetSession extends PortalSession {
     this.opts.msdp?.send(name, args, kwargs);
   }
 
-  close(reason?: string): void {
-    if (this.ending) return;
-    this.ending = true;
-    if (reason) this.send_text([reason], {});
+  protected received(chunk: Buffer): void {
+    this.parser.push(chunk);
+  }
+
+  /** Finishes the MCCP2 stream (if any) before the socket is ended. */
+  protected override finishOutput(): void {
     this.out.end(() => this.socket.end());
-    this.closeTimer = setTimeout(() => this.socket.destroy(), 2000);
-    this.closeTimer.unref();
   }
 
   private render(text: string, options: Record<string, unknown>, allowMxp: boolean): string {
@@ -165,17 +159,17 @@ export class TelnetSession extends PortalSession {
       this.sawFirstLine = true;
       const first = bytes.toString("latin1");
       if (isHttpRequestLine(first)) {
-        this.ending = true;
+        this.answeredPlain = true;
         this.socket.end(HTTP_REPLY);
         return;
       }
       if (first.trim().toUpperCase() === "MSSP-REQUEST") {
-        this.ending = true;
+        this.answeredPlain = true;
         this.socket.end(msspPlaintext(msspTable(this.ctx, this.deps.ownPort(), this.deps.config.tls !== null)));
         return;
       }
     }
-    if (this.ending) return;
+    if (this.answeredPlain || this.ending) return;
     if (!this.opts.echo.masking) this.deps.logger.debug({ sessid: this.sessid, bytes: bytes.length }, "line in");
     this.textIn(bytes);
   }
@@ -212,36 +206,34 @@ export class TelnetSession extends PortalSession {
   }
 
   private completeHandshake(): void {
-    if (this.handshakeComplete || this.closedAlready) return;
+    if (this.handshakeComplete || this.ending) return;
     this.handshakeComplete = true;
     this.deps.clock.clearTimeout(this.handshakeTimer);
     this.awaiting.clear();
-    this.port.sync(this);
+    this.syncFlags();
   }
 
   private scheduleSync(): void {
     if (!this.handshakeComplete || this.syncTimer !== undefined) return;
     this.syncTimer = this.deps.clock.setTimeout(() => {
       this.syncTimer = undefined;
-      if (!this.closedAlready) this.port.sync(this);
+      this.syncFlags();
     }, this.deps.config.nawsDebounceMs);
   }
 
   private armKeepalive(): void {
     this.keepaliveTimer = this.deps.clock.setTimeout(() => {
-      if (this.closedAlready) return;
+      if (this.ending) return;
       if (this.protocol_flags.NOPKEEPALIVE !== false) this.out.write(IAC_NOP);
       this.armKeepalive();
     }, this.deps.config.keepaliveMs);
   }
 
-  private onClose(): void {
+  protected override transportClosed(): void {
     const { clock } = this.deps;
     clock.clearTimeout(this.handshakeTimer);
     clock.clearTimeout(this.syncTimer);
     clock.clearTimeout(this.keepaliveTimer);
-    clearTimeout(this.closeTimer);
     this.out.close();
-    this.closed();
   }
 }

@@ -1,5 +1,4 @@
 import { PortalSession } from "../../core/sessions/portal-session.js";
-import type { SessionPort } from "../../core/sessions/session-port.js";
 
 export type TextHandler = (session: BenchSession, text: string) => void;
 
@@ -9,8 +8,8 @@ export class BenchSession extends PortalSession {
   texts = 0;
   onText: TextHandler = () => {};
 
-  constructor(port: SessionPort, address = "127.0.0.1") {
-    super(port, "bench", address);
+  constructor(address = "127.0.0.1") {
+    super("bench", address);
   }
 
   send_text(args: unknown[]): void {
@@ -20,7 +19,7 @@ export class BenchSession extends PortalSession {
 
   send_prompt(): void {}
 
-  close(): void {
-    this.closed();
+  protected hangUp(): void {
+    this.connectionLost();
   }
 }

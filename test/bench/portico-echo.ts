@@ -63,7 +63,7 @@ export class PorticoEcho implements EchoTarget {
         if (welcomed === n) resolve();
       };
       for (let i = 0; i < n; i += 1) {
-        const s = new BenchSession(portal.handler);
+        const s = new BenchSession();
         s.onText = onWelcome;
         this.sessions.push(s);
         portal.handler.connect(s);

@@ -10,8 +10,8 @@ import { MemoryLogger } from "../../core/testing/index.js";
 import { startDefaultGame, type DefaultGame, type DefaultGameOptions } from "../../core/default-game/game.js";
 import { GameDbError } from "../../core/default-game/db.js";
 import { lineManifest } from "../../plugin-template/src/index.js";
-import { LineClient } from "../support/line-client.js";
-import { sleep, waitFor } from "../support/wait-for.js";
+import { LineClient } from "../../core/testing/line-client.js";
+import { sleep, waitFor } from "../../core/testing/wait-for.js";
 
 const MAIN = fileURLToPath(new URL("../../core/default-game/main.js", import.meta.url));
 

@@ -6,7 +6,7 @@ import { Portal } from "../../core/index.js";
 import { MemoryLogger } from "../../core/testing/index.js";
 import { lineManifest } from "../../plugin-template/src/index.js";
 import { GameProcess } from "../support/game-process.js";
-import { LineClient } from "../support/line-client.js";
+import { LineClient } from "../../core/testing/line-client.js";
 
 describe("integration: a real game process over the real link", function () {
   this.timeout(30_000);

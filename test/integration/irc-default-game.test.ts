@@ -9,9 +9,9 @@ import { MemoryLogger } from "../../core/testing/index.js";
 import { lineManifest } from "../../plugin-template/src/index.js";
 import { bundledPlugins } from "../../plugins/index.js";
 import { IrcObserver } from "../support/irc-observer.js";
-import { LineClient } from "../support/line-client.js";
+import { LineClient } from "../../core/testing/line-client.js";
 import { startNgircd, type Ngircd } from "../support/ngircd.js";
-import { waitFor } from "../support/wait-for.js";
+import { waitFor } from "../../core/testing/wait-for.js";
 
 /** The default game's irc2chan driving the real IRC plugin against ngircd, across a portal restart. */
 describe("irc2chan end to end: default game + IRC plugin + ngircd", function () {

@@ -9,7 +9,7 @@ import { bundledPlugins } from "../../plugins/index.js";
 import { FakeIrcServer, IrcFloodProxy, selfSignedCert, type FakeIrcOptions } from "../support/fake-irc-server.js";
 import { IrcObserver, type IrcMessage } from "../support/irc-observer.js";
 import { startNgircd, type Ngircd } from "../support/ngircd.js";
-import { sleep, waitFor } from "../support/wait-for.js";
+import { sleep, waitFor } from "../../core/testing/wait-for.js";
 
 // ---------------------------------------------------------------------------------------------
 // Harness. One real ngircd for the whole file (restarted by one test); per test: a Portal with the

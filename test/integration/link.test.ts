@@ -14,7 +14,7 @@ import type { GameSessionHandlerOptions } from "../../core/game/game-session-han
 import { FakeClock, MemoryLogger, RecordingSession } from "../../core/testing/index.js";
 import type { TimerHandle } from "../../core/time/clock.js";
 import { lineManifest } from "../../plugin-template/src/index.js";
-import { sleep, waitFor } from "../support/wait-for.js";
+import { sleep, waitFor } from "../../core/testing/wait-for.js";
 
 // ---------------------------------------------------------------------------------------------
 // Harness: every portal, SDK, raw socket and temp dir made here is torn down in afterEach.
@@ -126,7 +126,7 @@ function startGame(h: Pick<Harness, "port" | "secret">, extra: Partial<GameSessi
 }
 
 function connectSession(h: Harness): RecordingSession {
-  const s = new RecordingSession(h.portal.handler);
+  const s = new RecordingSession();
   h.portal.handler.connect(s);
   expect(s.sessid).to.be.a("string").and.not.equal("");
   return s;
@@ -950,8 +950,8 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
       expect(status.portal_run).to.equal(1);
 
       // A real plugin started over the same link serves a real TCP client end to end.
-      const started = await game.connectBot("plugins.line.LineFactory", { host: "127.0.0.1", port: 0 });
-      expect(started.path).to.equal("plugins.line.LineFactory");
+      const started = await game.connectBot(lineManifest.path, { host: "127.0.0.1", port: 0 });
+      expect(started.path).to.equal(lineManifest.path);
       const after = await game.status();
       const entry = (after.plugins as { id: string; status: { port?: number } }[]).find((p) => p.id === started.id)!;
       expect(entry.status.port).to.be.a("number");

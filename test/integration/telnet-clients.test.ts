@@ -8,7 +8,7 @@ import { MemoryLogger } from "../../core/testing/index.js";
 import { bundledPlugins } from "../../plugins/index.js";
 import { GameProcess } from "../support/game-process.js";
 import { PtyProcess } from "../support/pty-process.js";
-import { waitFor } from "../support/wait-for.js";
+import { waitFor } from "../../core/testing/wait-for.js";
 
 const TINTIN = "/usr/games/tt++";
 const TELNET = "/usr/bin/telnet";

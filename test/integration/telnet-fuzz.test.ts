@@ -11,7 +11,7 @@ import { LineAssembler } from "../../plugins/telnet/line-assembler.js";
 import { TelnetParser } from "../../plugins/telnet/telnet-parser.js";
 import { GameProcess } from "../support/game-process.js";
 import { MCCP2, MccpTelnetClient } from "../support/mccp-telnet-client.js";
-import { sleep, waitFor } from "../support/wait-for.js";
+import { sleep, waitFor } from "../../core/testing/wait-for.js";
 import { prng } from "../support/prng.js";
 
 /**

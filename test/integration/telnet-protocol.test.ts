@@ -11,7 +11,7 @@ import { FakeClock, MemoryLogger } from "../../core/testing/index.js";
 import type { Kwargs } from "../../core/index.js";
 import { bundledPlugins } from "../../plugins/index.js";
 import { T, TelnetProtocolClient as TelnetTestClient, naws, neg, sb, type Answers } from "../support/telnet-protocol-client.js";
-import { sleep, waitFor } from "../support/wait-for.js";
+import { sleep, waitFor } from "../../core/testing/wait-for.js";
 
 // ---------------------------------------------------------------------------------------------
 // Harness: a portal with one telnet listener and a game SDK that records what it sees. Every

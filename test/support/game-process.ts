@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { collectLines } from "./collect-lines.js";
-import { waitFor } from "./wait-for.js";
+import { collectLines } from "../../core/testing/collect-lines.js";
+import { waitFor } from "../../core/testing/wait-for.js";
 
 const ECHO_GAME = fileURLToPath(new URL("../fixtures/echo-game.js", import.meta.url));
 

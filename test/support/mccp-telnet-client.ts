@@ -1,6 +1,6 @@
 import { connect, type Socket } from "node:net";
 import { constants as zc, inflateSync } from "node:zlib";
-import { waitFor } from "./wait-for.js";
+import { waitFor } from "../../core/testing/wait-for.js";
 
 const IAC = 255;
 const SB = 250;

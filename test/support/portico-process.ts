@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { collectLines } from "./collect-lines.js";
-import { waitFor, waitForLine } from "./wait-for.js";
+import { collectLines } from "../../core/testing/collect-lines.js";
+import { waitFor, waitForLine } from "../../core/testing/wait-for.js";
 
 export const PORTICO_BIN = fileURLToPath(new URL("../../core/cli/portico.js", import.meta.url));
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
-import { waitFor } from "./wait-for.js";
+import { waitFor } from "../../core/testing/wait-for.js";
 
 export interface PtyOptions {
   /** Terminal size set with `stty` inside the pty before the command runs. */

@@ -1,5 +1,5 @@
 import { connect, type Socket } from "node:net";
-import { waitForLine } from "./wait-for.js";
+import { waitForLine } from "../../core/testing/wait-for.js";
 
 const IAC = 255, SB = 250, SE = 240, WILL = 251, WONT = 252, DO = 253, DONT = 254;
 

@@ -1,7 +1,7 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { createInflate, type Inflate } from "node:zlib";
-import { waitFor } from "./wait-for.js";
+import { waitFor } from "../../core/testing/wait-for.js";
 
 /** Telnet bytes, written out here so the tests do not depend on the code under test. */
 export const T = {

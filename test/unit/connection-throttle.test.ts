@@ -171,7 +171,7 @@ describe("connection throttle", () => {
       const msg = "Portico is receiving too many connections right now. Please try again in a minute.";
       expect(over.texts).to.deep.equal([msg]);
       expect(over.closeReasons).to.deep.equal([msg]);
-      expect(over.closedAlready).to.equal(true);
+      expect(over.state).to.equal("closed");
       expect(h.handler.queuedConnections).to.equal(2);
       const entry = h.logger.entries.find((e) => e.fields.code === "PORTAL_ERR_CONNECT_QUEUE_FULL");
       expect(entry?.fields).to.deep.include({ address: "1.1.1.4" });
@@ -189,13 +189,13 @@ describe("connection throttle", () => {
       const other = h.connect("8.8.8.8");
       const msg = "Portico: too many connections are waiting from your address. Please try again in a minute.";
       expect(overLimit.texts).to.deep.equal([msg]);
-      expect(overLimit.closedAlready).to.equal(true);
+      expect(overLimit.state).to.equal("closed");
       expect(other.texts).to.deep.equal([notice("1.5")]);
       expect(h.logger.codes()).to.include("PORTAL_ERR_CONNECT_PER_IP");
       // once one from that address is released, a new one may queue again
       h.clock.advance(500);
       const again = h.connect("9.9.9.9");
-      expect(again.closedAlready).to.equal(false);
+      expect(again.state).to.not.equal("closed");
       expect(h.handler.queuedConnections).to.equal(3);
     });
 

@@ -2,23 +2,21 @@ import { expect } from "chai";
 import { ErrorCodes } from "../../core/errors/error-codes.js";
 import { isCommandTuple, normalizeOutput, prepareTuples, type Kwargs } from "../../core/messages/command-tuple.js";
 import { dispatchOutput } from "../../core/sessions/output-dispatcher.js";
-import { PortalSession } from "../../core/sessions/portal-session.js";
-import type { SessionPort } from "../../core/sessions/session-port.js";
+import { CORE, PortalSession } from "../../core/sessions/portal-session.js";
 import { MemoryLogger } from "../../core/testing/index.js";
 import { makeHarness } from "./session-handler-fixture.js";
 
-const nullPort: SessionPort = { connect() {}, sync() {}, data_in() {}, disconnect() {}, count_loggedin: () => 0 };
 
 /** A protocol session with a few send_<name> methods; send_a throws. */
 class DispatchSession extends PortalSession {
   readonly calls: [string, unknown[], Kwargs][] = [];
 
   constructor() {
-    super(nullPort, "fake", "127.0.0.1", 0);
-    this.sessid = "portal:1:1";
+    super("fake", "127.0.0.1");
+    this[CORE].sessid = "portal:1:1";
   }
 
-  close(): void {}
+  protected hangUp(): void {}
   send_text(args: unknown[], kwargs: Kwargs): void {
     this.calls.push(["text", args, kwargs]);
   }

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ErrorCodes } from "../../core/errors/error-codes.js";
 import { PortalError } from "../../core/errors/portal-error.js";
+import { CORE } from "../../core/sessions/portal-session.js";
 import { CONNECT_SYNC_KEYS } from "../../core/sessions/session-data.js";
 import { makeHarness, type HarnessOptions } from "./session-handler-fixture.js";
 
@@ -26,15 +27,14 @@ describe("PortalSessionHandler", () => {
       expect(h.handler.all()).to.deep.equal([a, b]);
     });
 
-    it("keeps a sessid the session already has", () => {
+    it("a session handed over twice keeps its first id; the second hand-over is ignored and logged", () => {
       const h = noThrottle();
-      const s = h.session();
-      s.sessid = "portal:0:99";
+      const s = h.connect();
       h.handler.connect(s);
-      expect(s.sessid).to.equal("portal:0:99");
-      expect(h.handler.get("portal:0:99")).to.equal(s);
-      // the allocator was not consumed
-      expect(h.connect().sessid).to.equal("portal:1:1");
+      expect(s.sessid).to.equal("portal:1:1");
+      expect(h.handler.all()).to.deep.equal([s]);
+      expect(h.logger.codes()).to.include("PORTAL_ERR_SESSION_CALLBACK");
+      expect(h.connect().sessid).to.equal("portal:1:2");
     });
 
     it("registers but does not announce a session while no game is connected", () => {
@@ -132,7 +132,7 @@ describe("PortalSessionHandler", () => {
       const h = noThrottle();
       const s = h.connect();
       const stranger = h.session();
-      stranger.sessid = s.sessid;
+      stranger[CORE].sessid = s.sessid;
       h.channel.clear();
       h.handler.disconnect(stranger);
       expect(h.handler.get(s.sessid)).to.equal(s);
@@ -161,7 +161,7 @@ describe("PortalSessionHandler", () => {
       expect(a.closeReasons).to.deep.equal(["Portal shutting down."]);
       expect(b.closeReasons).to.deep.equal(["Portal shutting down."]);
       expect(a.texts).to.deep.equal(["Portal shutting down."]);
-      expect(a.closedAlready).to.equal(true);
+      expect(a.state).to.equal("closed");
       expect(h.handler.all()).to.deep.equal([]);
       expect(h.handler.count_loggedin(true)).to.equal(0);
     });
@@ -214,7 +214,7 @@ describe("PortalSessionHandler", () => {
       h.handler.server_disconnect(s.sessid, "bye");
       expect(s.sent).to.deep.equal([{ name: "text", args: ["bye"], kwargs: {} }]);
       expect(s.closeReasons).to.deep.equal(["bye"]);
-      expect(s.closedAlready).to.equal(true);
+      expect(s.state).to.equal("closed");
       expect(h.handler.get(s.sessid)).to.equal(undefined);
       expect(h.handler.all()).to.deep.equal([other]);
       expect(h.channel.sent).to.deep.equal([]);
@@ -255,7 +255,7 @@ describe("PortalSessionHandler", () => {
       h.handler.server_disconnect_all("Server shutting down.");
       for (const s of sessions) {
         expect(s.texts).to.deep.equal(["Server shutting down."]);
-        expect(s.closedAlready).to.equal(true);
+        expect(s.state).to.equal("closed");
       }
       expect(h.handler.all()).to.deep.equal([]);
       expect(h.handler.count_loggedin(true)).to.equal(0);
@@ -348,8 +348,8 @@ describe("PortalSessionHandler", () => {
       expect(h.handler.all()).to.deep.equal([a, c]);
       expect(b.closeReasons).to.deep.equal([undefined]);
       expect(b.texts).to.deep.equal([]);
-      expect(b.closedAlready).to.equal(true);
-      expect(a.closedAlready).to.equal(false);
+      expect(b.state).to.equal("closed");
+      expect(a.state).to.not.equal("closed");
       expect(h.channel.sent).to.deep.equal([]);
     });
 

@@ -1,16 +1,16 @@
 import { expect } from "chai";
 import { CONNECT_SYNC_KEYS, defaultProtocolFlags, findBadSyncKey, SYNC_KEYS } from "../../core/sessions/session-data.js";
-import type { SessionPort } from "../../core/sessions/session-port.js";
+import { CORE } from "../../core/sessions/portal-session.js";
 import { RecordingSession } from "../../core/testing/index.js";
 
-const nullPort: SessionPort = { connect() {}, sync() {}, data_in() {}, disconnect() {}, count_loggedin: () => 0 };
 const NOW = 1_700_000_123_456;
 
 const BASE_FLAGS = { ENCODING: "utf-8", SCREENREADER: false, INPUTDEBUG: false, RAW: false, NOCOLOR: false, LOCALECHO: false };
 
 function fresh(): RecordingSession {
-  const s = new RecordingSession(nullPort, "192.0.2.7", "telnet", NOW);
-  s.sessid = "portal:3:9";
+  const s = new RecordingSession("192.0.2.7", "telnet");
+  s[CORE].sessid = "portal:3:9";
+  s.conn_time = s.cmd_last = s.cmd_last_visible = NOW / 1000;
   return s;
 }
 
@@ -42,7 +42,7 @@ describe("session data (S01)", () => {
 
   it("getSyncData does not leak portal-internal state", () => {
     const s = fresh();
-    s.announced = true;
+    s[CORE].announced = true;
     const data = s.getSyncData() as unknown as Record<string, unknown>;
     expect(data).to.not.have.any.keys("announced", "sent", "closeReasons", "port", "isClosed");
   });
@@ -104,7 +104,7 @@ describe("session data (S01)", () => {
     it("round-trips: a session's sync data loaded into another gives the same game-owned state", () => {
       const a = fresh();
       a.loadSyncData({ logged_in: true, uid: 1, puid: 2, protocol_flags: { ANSI: true }, server_data: { room: 4 } });
-      const b = new RecordingSession(nullPort, "198.51.100.1", "websocket", 0);
+      const b = new RecordingSession("198.51.100.1", "websocket");
       b.loadSyncData(a.getSyncData());
       expect([b.logged_in, b.uid, b.puid, b.server_data, b.protocol_flags.ANSI]).to.deep.equal([true, 1, 2, { room: 4 }, true]);
       expect([b.protocol_key, b.address]).to.deep.equal(["websocket", "198.51.100.1"]);

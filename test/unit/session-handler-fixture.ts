@@ -4,7 +4,6 @@ import type { PortalToGame } from "../../core/link/link-messages.js";
 import type { Launcher, LaunchResult } from "../../core/plugins/launcher.js";
 import { PortalSessionHandler } from "../../core/sessions/portal-session-handler.js";
 import { SessidAllocator } from "../../core/sessions/sessid-allocator.js";
-import type { SessionPort } from "../../core/sessions/session-port.js";
 import { FakeClock, MemoryChannel, MemoryLogger, RecordingSession } from "../../core/testing/index.js";
 
 /** A MemoryChannel that also records when (fake clock time) each message was sent. */
@@ -45,8 +44,8 @@ export class TestSession extends RecordingSession {
   logins = 0;
   throwOnLogin = false;
 
-  constructor(port: SessionPort, address: string | null = "127.0.0.1", protocolKey = "test", now?: number) {
-    super(port, address, protocolKey, now);
+  constructor(address: string | null = "127.0.0.1", protocolKey = "test") {
+    super(address, protocolKey);
   }
 
   override at_login(): void {
@@ -97,7 +96,7 @@ export function makeHarness(opts: HarnessOptions = {}): Harness {
     channel,
     launcher,
   });
-  const session = (address: string | null = "127.0.0.1", protocolKey = "test") => new TestSession(handler, address, protocolKey, clock.now());
+  const session = (address: string | null = "127.0.0.1", protocolKey = "test") => new TestSession(address, protocolKey);
   return {
     handler, clock, channel, logger, launcher, config, session,
     connect(address, protocolKey) {

@@ -48,7 +48,7 @@ declare module "irc-framework" {
     connected: boolean;
     user: { nick: string; username: string; host: string };
     network: { options: Record<string, unknown>; name?: string; supports(feature: string): unknown };
-    connection: { end(message?: string): void; connected: boolean; transport?: { socket?: { destroy(): void } } };
+    connection: { end(message?: string): void; connected: boolean; transport?: { socket?: { destroy(): void; readonly bytesRead: number; readonly bytesWritten: number; readonly destroyed: boolean } } };
     /** Internal: routes each parsed server line to its handler (wrapped by Portico to drop malformed lines). */
     command_handler: { dispatch(message: { command: string; params: string[]; nick?: string }): void };
   }

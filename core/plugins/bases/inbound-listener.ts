@@ -1,0 +1,129 @@
+import { readFileSync } from "node:fs";
+import type { Server, Socket } from "node:net";
+import type { SecureContextOptions, Server as TlsServer } from "node:tls";
+import { ErrorCodes } from "../../errors/error-codes.js";
+import { PortalError, errorMessage } from "../../errors/portal-error.js";
+import type { Logger } from "../../logging/logger.js";
+import { listenOrFail } from "../../net/listen-or-fail.js";
+import type { PortalSession } from "../../sessions/portal-session.js";
+import { Lifecycle, type FactoryState } from "../lifecycle.js";
+import type { PluginContext } from "../plugin-context.js";
+import type { ProtocolFactory } from "../protocol-factory.js";
+
+/** The config keys every listener shares (a plugin's schema extends `listenerConfigShape`). */
+export interface ListenConfig {
+  host: string;
+  port: number;
+  /** When set, the listener speaks TLS with this certificate and key (PEM files), re-read on reload. */
+  tls?: { certFile: string; keyFile: string } | null;
+}
+
+/** How long sessions that are already closing get to finish their output when the listener stops. */
+const CLOSE_GRACE_MS = 500;
+
+/**
+ * Base of every inbound plugin: owns the server (plain or TLS, certificates re-read on `reload()`),
+ * tracks every accepted socket, and on `stop()` stops accepting, gives closing sessions a moment to
+ * flush, then destroys every socket. start()/stop() are idempotent. A subclass writes
+ * `createServer()` and hands each new session to `open()`; for one session per TCP connection
+ * extend `SocketListener` instead, which needs only `createSession(socket)`.
+ */
+export abstract class InboundListener<C extends ListenConfig = ListenConfig> implements ProtocolFactory {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly lifecycle = new Lifecycle();
+
+  constructor(protected readonly ctx: PluginContext<C>) {}
+
+  protected get config(): C {
+    return this.ctx.config;
+  }
+
+  protected get logger(): Logger {
+    return this.ctx.logger;
+  }
+
+  get state(): FactoryState {
+    return this.lifecycle.state;
+  }
+
+  /** The port the server listens on (the configured one until it listens; port 0 picks a free one). */
+  get boundPort(): number {
+    const a = this.server?.address();
+    return a && typeof a === "object" ? a.port : this.config.port;
+  }
+
+  /** Makes the (not yet listening) server; `secure` is set when `tls` is configured. */
+  protected abstract createServer(secure: SecureContextOptions | null): Server;
+
+  start(): Promise<void> {
+    return this.lifecycle.start(() => this.listen());
+  }
+
+  stop(): Promise<void> {
+    return this.lifecycle.stop(() => this.close());
+  }
+
+  /** Re-reads the TLS certificate and key; connected clients are not touched. A bad file keeps the old ones. */
+  async reload(): Promise<void> {
+    if (!this.config.tls || !this.server) return;
+    try {
+      (this.server as TlsServer).setSecureContext(this.readCertificates());
+      this.logger.info({ port: this.boundPort }, "TLS certificate reloaded");
+    } catch (err) {
+      this.logger.error({ code: ErrorCodes.PLUGIN_RELOAD, err }, `TLS certificate reload failed; keeping the old one: ${errorMessage(err)}`);
+    }
+  }
+
+  status(): Record<string, unknown> {
+    return { state: this.state, port: this.boundPort, tls: Boolean(this.config.tls), connections: this.sockets.size };
+  }
+
+  /** Hands a new session to the portal (id, throttle, announcement to the game). */
+  protected open(session: PortalSession): void {
+    this.ctx.openSession(session);
+  }
+
+  private async listen(): Promise<void> {
+    const secure = this.config.tls ? this.readCertificates() : null;
+    const server = this.createServer(secure);
+    server.on("connection", (socket: Socket) => this.track(socket));
+    if (secure) server.on("tlsClientError", (err: Error) => this.logger.debug({ err: err.message }, "TLS handshake failed"));
+    const { host, port } = this.config;
+    await listenOrFail(server, { host, port, backlog: 511 }, this.ctx.path, (err) =>
+      this.logger.error({ code: ErrorCodes.LISTEN_FAILED, err }, "listener error"));
+    this.server = server;
+    if (this.lifecycle.cancelled) {
+      await this.close();
+      return;
+    }
+    this.logger.info({ host, port: this.boundPort, tls: secure !== null }, "listening");
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on("error", (err) => this.logger.debug({ err: err.message }, "socket error"));
+    socket.once("close", () => this.sockets.delete(socket));
+  }
+
+  private async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    const deadline = Date.now() + CLOSE_GRACE_MS;
+    while (Date.now() < deadline && [...this.sockets].some((s) => !s.destroyed && !s.writableEnded)) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private readCertificates(): { cert: Buffer; key: Buffer } {
+    const tls = this.config.tls!;
+    try {
+      return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+    } catch (err) {
+      throw new PortalError(ErrorCodes.PLUGIN_CONFIG, `cannot read TLS certificate or key: ${errorMessage(err)}`, { field: "tls" });
+    }
+  }
+}
