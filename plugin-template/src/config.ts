@@ -1,22 +1,23 @@
-import { configError, readInteger, readNumber, readString } from "../../core/index.js";
-
-export interface LineConfig {
-  host: string;
-  port: number;
-  /** Longest line kept; a longer one is discarded with a notice. */
-  maxLineBytes: number;
-}
+import { parsePluginConfig, z } from "../../core/index.js";
 
 const PLUGIN = "plugins.line.LineFactory";
 
-const KNOWN = new Set(["host", "port", "maxLineBytes"]);
+/** The plugin's config, declared once: the type, the defaults, the checks and the JSON Schema come from it. */
+export const lineConfigSchema = z
+  .strictObject({
+    host: z.string().default("0.0.0.0").describe("Listen address (0.0.0.0: all interfaces)."),
+    port: z.int().min(0).max(65535).default(4000).describe("Listen port; 0 picks a free port (see status().port)."),
+    maxLineBytes: z
+      .int()
+      .min(16)
+      .max(16 * 1024 * 1024)
+      .default(16 * 1024)
+      .describe("Longest unfinished line kept; beyond it the bytes are discarded and the client is told the line was too long."),
+  })
+  .describe("Line-based TCP listener (the plugin template).");
 
-export function parseLineConfig(raw: Record<string, unknown>): LineConfig {
-  for (const key of Object.keys(raw)) if (!KNOWN.has(key)) throw configError(PLUGIN, key, "unknown key");
-  const port = readInteger(PLUGIN, raw, "port", 4000, 0, 65535);
-  return {
-    host: readString(PLUGIN, raw, "host", "0.0.0.0"),
-    port,
-    maxLineBytes: readNumber(PLUGIN, raw, "maxLineBytes", 16 * 1024, 16, 16 * 1024 * 1024),
-  };
+export type LineConfig = z.output<typeof lineConfigSchema>;
+
+export function parseLineConfig(raw: unknown): LineConfig {
+  return parsePluginConfig(PLUGIN, lineConfigSchema, raw);
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { container } from "tsyringe";
 import {
   CLOCK, definePlugin, ErrorCodes, inject, injectable, LOGGER, PORTAL_API_VERSION, PORTAL_INFO, PortalError, PluginRegistry,
-  PROTOCOL_CONFIG, readNumber, readString, SESSION_PORT,
+  parsePluginConfig, PROTOCOL_CONFIG, SESSION_PORT, z,
   type Clock, type Logger, type PluginManifest, type PortalInfo, type ProtocolFactory, type SessionPort,
 } from "../../core/index.js";
 import { checkManifest } from "../../core/plugins/plugin-manifest.js";
@@ -14,10 +14,11 @@ import { FakeClock, MemoryLogger } from "../../core/testing/index.js";
 
 // ---- test factories ----
 
-interface EchoConfig {
-  port: number;
-  greeting: string;
-}
+const echoConfigSchema = z.object({
+  port: z.number().min(0).max(65535).default(4000),
+  greeting: z.string().default("hi"),
+});
+type EchoConfig = z.output<typeof echoConfigSchema>;
 
 const events: string[] = [];
 
@@ -90,10 +91,7 @@ class StubbornFactory implements ProtocolFactory {
   }
 }
 
-const parseEcho = (raw: Record<string, unknown>): EchoConfig => ({
-  port: readNumber("echo", raw, "port", 4000, 0, 65535),
-  greeting: readString("echo", raw, "greeting", "hi"),
-});
+const parseEcho = (raw: Record<string, unknown>): EchoConfig => parsePluginConfig("echo", echoConfigSchema, raw);
 
 const echoManifest = definePlugin<EchoConfig>({
   path: "plugins.echo.EchoFactory",
@@ -277,7 +275,7 @@ describe("ProtocolLauncher", () => {
       const { launcher } = makeLauncher();
       const err = await rejected(launcher.launch("plugins.echo.EchoFactory", { port: "x" }));
       expect(err.code).to.equal("PORTAL_ERR_PLUGIN_CONFIG");
-      expect(err.message).to.equal('echo config "port": expected a number from 0 to 65535, got "x"');
+      expect(err.message).to.equal('echo config "port": expected a number, got "x"');
       expect(err.details).to.deep.equal({ plugin: "echo", field: "port" });
       expect(EchoFactory.instances).to.deep.equal([]);
     });
