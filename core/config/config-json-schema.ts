@@ -44,7 +44,7 @@ export function buildConfigJsonSchema(plugins: readonly PluginConfigSchema[]): J
   items.properties.plugin = {
     description: plugin.description,
     anyOf: [
-      { enum: plugins.map((p) => p.path), description: "A plugin this portal bundles." },
+      { enum: plugins.map((p) => p.path), description: "A plugin this portal knows." },
       { ...plugin, description: "Any other plugin path, e.g. <npm package>.<export>." },
     ],
   };

@@ -1,9 +1,8 @@
 import type * as z from "zod";
 
-/**
- * The one wording of config problems, as a zod error map: passed to every config parse, so a
- * schema's own message (`.refine(..., "must contain {text}")`, `{ error: ... }`) still wins.
- */
+// The one wording of config problems, as a zod error map passed to every config parse (portal and
+// plugins), so a schema's own message (`.refine(..., "must contain {text}")`, `{ error: ... }`) still wins.
+
 type RawIssue = z.core.$ZodRawIssue;
 
 const KIND: Record<string, string> = {
@@ -19,7 +18,7 @@ const KIND: Record<string, string> = {
 };
 
 /** A short rendering of a bad value: JSON for scalars, a word for containers. */
-export function showValue(value: unknown): string {
+function showValue(value: unknown): string {
   if (value === undefined) return "nothing";
   if (typeof value === "number") return String(value);
   if (Array.isArray(value)) return "a list";
