@@ -26,7 +26,7 @@ export { OutboundBot } from "./plugins/bases/outbound-bot.js";
 export { PluginRegistry } from "./plugins/plugin-registry.js";
 export { PLUGIN_CONTEXT, type PortalInfo } from "./tokens.js";
 export { LINK_VERSION, type GameToPortal, type PortalToGame, type RestartMode, type StopMode } from "./link/link-messages.js";
-export { configError, readNumber, readInteger, readString, readBoolean, parsePluginConfig } from "./plugins/plugin-config.js";
+export { parsePluginConfig } from "./plugins/plugin-config.js";
 export { z } from "zod";
 export { listenOrFail, type ListenAddress } from "./net/listen-or-fail.js";
 export { inject, injectable } from "tsyringe";

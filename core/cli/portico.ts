@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import "reflect-metadata";
+import { bundledPlugins } from "../../plugins/index.js";
 import { loadAppConfig } from "../config/load-config.js";
 import { errorMessage } from "../errors/portal-error.js";
 import { readLinkSecret } from "../state/data-dir.js";
 import { adminRequest } from "./admin-client.js";
+import { configSchemaCommand, installedManifests } from "./config-schema-command.js";
 import { formatStatus } from "./format-status.js";
 import { readRuntime } from "./runtime-file.js";
 import { startCommand } from "./start-command.js";
@@ -15,6 +17,8 @@ commands:
   reload           restart the game process; players stay connected
   stop             tell players, stop the game and the portal
   status [--json]  sessions, bots, uptime, game pid, link state
+  config-schema [--out <file>]
+                   print (or write) the JSON Schema of portico.config.json, for editor completion
 `;
 
 function option(args: string[], name: string): string | undefined {
@@ -78,6 +82,11 @@ async function main(argv: string[]): Promise<number> {
       }
       process.stdout.write("portico stopped\n");
       return 0;
+    case "config-schema": {
+      if (args.includes("--out") && option(args, "--out") === undefined) throw new Error("--out needs a file name");
+      configSchemaCommand(await installedManifests(bundledPlugins, option(args, "--config")), option(args, "--out"));
+      return 0;
+    }
     case undefined:
     case "help":
     case "--help":

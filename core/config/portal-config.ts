@@ -1,243 +1,127 @@
+import * as z from "zod";
 import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError } from "../errors/portal-error.js";
+import { parseWithSchema } from "./schema-errors.js";
 
+// The portal's configuration, declared once: the TypeScript types, the defaults, the validation and
+// the JSON Schema (`portico config-schema`) all come from these schemas. The texts are the one-line
+// meanings of docs/configuration.md.
+
+const int = (min: number, max: number) => z.int().min(min).max(max);
+const num = (min: number, max: number) => z.number().min(min).max(max);
+const port = () => int(0, 65535);
+const host = () => z.string().regex(/^\S+$/);
+const message = (text: string, when: string) => z.string().default(text).describe(`Sent ${when}.`);
+
+const limitsSchema = z.strictObject({
+  maxConnectionRate: num(0, 100_000).default(2).describe("New connections admitted per second (fractions allowed); extra ones wait in a queue. 0 disables the throttle."),
+  connectionQueueMax: int(1, 1_000_000).default(500).describe("Most connections waiting in the throttle queue; a newcomer beyond it is told messages.queueFull and closed."),
+  connectionQueuePerIp: int(1, 1_000_000).default(10).describe("Most queued connections from one address; a newcomer beyond it is told messages.perIpFull and closed."),
+  maxCommandRate: num(0, 1_000_000).default(80).describe("Inputs per session in one 1-second window (fractions allowed); more are dropped with messages.commandRate. 0 disables it."),
+  maxCharLimit: int(0, 10_000_000).default(6000).describe("Longest typed line in characters; longer lines are dropped with messages.charLimit. 0 disables it."),
+  maxOobBytes: int(16, 100 * 1024 * 1024).default(64 * 1024).describe("Largest out-of-band input, as JSON bytes of the whole tuple; larger ones are dropped with messages.oobTooLarge."),
+  pendingInputMax: int(0, 100_000).default(50).describe("Input tuples kept per session while no game is connected; beyond it each input gets messages.inputDropped."),
+}).describe("Limits on what clients may do.");
+
+const messagesSchema = z.strictObject({
+  commandRate: message("You entered commands too fast. Wait a moment and try again.", "when an input is over limits.maxCommandRate"),
+  charLimit: message("You entered a string that was too long. Please break it up into multiple parts.", "when a line is over limits.maxCharLimit"),
+  oobTooLarge: message("Your client sent an out-of-band message that was too large; it was ignored.", "when an out-of-band input is over limits.maxOobBytes"),
+  queued: message("{servername} DoS protection is active. You are queued to connect in {seconds} seconds ...", "when a connection is queued by the throttle; {seconds} is filled in"),
+  queueFull: message("{servername} is receiving too many connections right now. Please try again in a minute.", "when the connection queue is full"),
+  perIpFull: message("{servername}: too many connections are waiting from your address. Please try again in a minute.", "when the per-address share of the queue is full"),
+  gameRestarting: message("The game is restarting; what you type will be delivered when it is back.", "on the first input from a session while no game is connected"),
+  inputDropped: message("The game is still restarting and your input buffer is full; this line was not kept: {line}", "for an input beyond limits.pendingInputMax; {line} is filled in"),
+}).describe("Texts the portal sends to players; {servername} is filled in.");
+
+const linkSchema = z.strictObject({
+  host: host().default("127.0.0.1").describe("Address the game link listens on; keep it on loopback unless the game runs on another host."),
+  port: port().default(4006).describe("Game link port; 0 picks a free port."),
+  maxFrameBytes: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024).describe("Largest frame accepted or sent (bytes); the game must use the same limit."),
+  batchMaxBytes: int(1, 1024 * 1024 * 1024).default(256 * 1024).describe("Pending outgoing messages are packed into frames of about this many bytes."),
+  heartbeatMs: int(100, 3_600_000).default(10_000).describe("Ping interval; a peer silent for more than three intervals is dropped."),
+  handshakeTimeoutMs: int(100, 600_000).default(5_000).describe("Time a new link connection has to complete the hello."),
+  maxBufferedBytes: int(1024, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024).describe("Bytes queued on the link socket before the game counts as stuck and is dropped."),
+}).describe("The game link.");
+
+const packageNames = () => z.array(z.string().min(1)).default([]);
+
+const pluginsSchema = z.strictObject({
+  packages: packageNames().describe("npm packages loaded at start; the plugin manifests they export are registered (and implicitly allowed)."),
+  allowPackages: packageNames().describe("npm package names or @scope/* namespaces whose plugins may be loaded by dotted path on demand (listeners or the game's server-connect)."),
+  startTimeoutMs: int(100, 600_000).default(10_000).describe("How long a plugin's start() may take."),
+  stopTimeoutMs: int(100, 60_000).default(2000).describe("How long a plugin's stop() may take."),
+}).describe("Plugin loading.");
+
+const listenerSchema = z.strictObject({
+  plugin: z.string().min(1).describe("Dotted plugin path, e.g. plugins.telnet.TelnetFactory."),
+  config: z.record(z.string(), z.unknown()).default({}).describe("The plugin's own configuration, validated by the plugin when the listener is launched."),
+});
+
+const adminSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe("false runs no admin endpoint; portico status, reload and stop then cannot reach the portal."),
+  host: host().default("127.0.0.1").describe("Address the admin endpoint listens on; keep it on loopback."),
+  port: port().default(4005).describe("Admin endpoint port; 0 picks a free port."),
+}).describe("The loopback admin endpoint (health, metrics, status, reload, stop) used by the CLI.");
+
+const gameSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe("false runs no game: the portal waits for a game you start yourself."),
+  entry: z.string().default("").describe("JavaScript file run as the game, relative to the working directory; empty means the bundled default game."),
+  db: z.string().default("").describe("The default game's SQLite database; empty means <dataDir>/game.sqlite."),
+  restartInitialMs: int(10, 600_000).default(1000).describe("Delay before the first restart after a crash."),
+  restartFactor: num(1, 10).default(1.5).describe("Each further crash in a row multiplies the restart delay by this (fractions allowed)."),
+  restartMaxMs: int(10, 3_600_000).default(30_000).describe("Longest restart delay."),
+  stopTimeoutMs: int(100, 600_000).default(4000).describe("How long the game may take to exit after being asked to stop before it is killed."),
+}).describe("The game process `portico start` runs and supervises.");
+
+const logLevelSchema = z.enum(["debug", "info", "warn", "error"]);
+
+const webSchema = z.strictObject({
+  port: port().default(4001).describe("Reserved for the websocket web client, which is not bundled yet; nothing listens on it."),
+}).describe("Reserved for the web client.");
+
+/** The whole `portico.config.json`. Missing keys take their defaults; unknown keys are errors. */
+export const portalConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe("The JSON Schema of this file, for editors (see `portico config-schema`); ignored by the portal."),
+    portalId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default("portal").describe("Names this portal: the first part of every session id, sent to the game as portal_id."),
+    serverName: z.string().regex(/^.{1,80}$/).default("Portico").describe("Fills {servername} in messages; 1-80 characters, no line breaks."),
+    dataDir: z.string().regex(/^.+$/).default("./data").describe("Directory for the portal's files, relative to the working directory; the game needs the same one."),
+    limits: limitsSchema.prefault({}),
+    messages: messagesSchema.prefault({}),
+    link: linkSchema.prefault({}),
+    plugins: pluginsSchema.prefault({}),
+    listeners: z.array(listenerSchema).default([]).describe("Plugins started at portal start, in order, after the link."),
+    admin: adminSchema.prefault({}),
+    game: gameSchema.prefault({}),
+    logLevel: logLevelSchema.default("info").describe("Lowest level logged; also passed to the game."),
+    web: webSchema.prefault({}),
+  })
+  .describe("Portico portal configuration (portico.config.json).")
+  .transform(({ $schema: _ignored, ...config }) => config);
+
+export type PortalConfig = z.output<typeof portalConfigSchema>;
 /** Limits on what clients may do. 0 disables a rate limit. */
-export interface LimitsConfig {
-  /** New connections announced to the game per second (token bucket, first come first served). */
-  maxConnectionRate: number;
-  /** Connections waiting in the throttle queue at most; over it a newcomer is told and closed. */
-  connectionQueueMax: number;
-  /** Queued connections from one address at most. */
-  connectionQueuePerIp: number;
-  /** Inputs per session per one-second window. */
-  maxCommandRate: number;
-  /** Characters of command text in one input (0 disables). */
-  maxCharLimit: number;
-  /** Bytes (JSON) of one out-of-band input. */
-  maxOobBytes: number;
-  /** Inputs kept per session while no game is connected. */
-  pendingInputMax: number;
-}
-
+export type LimitsConfig = z.output<typeof limitsSchema>;
 /** Texts the portal itself sends to players. `{servername}` and `{seconds}` are filled in. */
-export interface MessagesConfig {
-  commandRate: string;
-  charLimit: string;
-  oobTooLarge: string;
-  queued: string;
-  queueFull: string;
-  perIpFull: string;
-  gameRestarting: string;
-  inputDropped: string;
-}
-
-export interface LinkConfig {
-  host: string;
-  port: number;
-  /** Largest frame accepted or sent (bytes). */
-  maxFrameBytes: number;
-  /** Pending messages are packed into frames of about this many bytes. */
-  batchMaxBytes: number;
-  /** Ping interval; a peer silent for three intervals is dropped. */
-  heartbeatMs: number;
-  /** Time a new connection has to authenticate. */
-  handshakeTimeoutMs: number;
-  /** Bytes queued on the link socket before the peer is considered stuck and dropped. */
-  maxBufferedBytes: number;
-}
-
-export interface ListenerConfig {
-  plugin: string;
-  config: Record<string, unknown>;
-}
-
+export type MessagesConfig = z.output<typeof messagesSchema>;
+export type LinkConfig = z.output<typeof linkSchema>;
+export type ListenerConfig = z.output<typeof listenerSchema>;
 /** The loopback admin endpoint (health, metrics, status, reload, stop) used by the CLI. */
-export interface AdminConfig {
-  enabled: boolean;
-  host: string;
-  port: number;
-}
-
+export type AdminConfig = z.output<typeof adminSchema>;
 /** The game process the `portico` CLI runs and supervises. */
-export interface GameConfig {
-  enabled: boolean;
-  /** A JavaScript file to run as the game; empty means the bundled default game. */
-  entry: string;
-  /** The default game's database; empty means <dataDir>/game.sqlite. */
-  db: string;
-  /** Restart back-off after a crash: first delay, growth factor, cap. */
-  restartInitialMs: number;
-  restartFactor: number;
-  restartMaxMs: number;
-  /** How long a game asked to stop may take before it is killed. */
-  stopTimeoutMs: number;
-}
-
-export type LogLevelName = "debug" | "info" | "warn" | "error";
-
-export interface PortalConfig {
-  portalId: string;
-  serverName: string;
-  dataDir: string;
-  limits: LimitsConfig;
-  messages: MessagesConfig;
-  link: LinkConfig;
-  plugins: { allowPackages: string[] };
-  listeners: ListenerConfig[];
-  admin: AdminConfig;
-  game: GameConfig;
-  logLevel: LogLevelName;
-  /** Reserved for the websocket web client (not bundled yet). */
-  web: { port: number };
-}
-
-export const DEFAULT_CONFIG: PortalConfig = {
-  portalId: "portal",
-  serverName: "Portico",
-  dataDir: "./data",
-  limits: {
-    maxConnectionRate: 2,
-    connectionQueueMax: 500,
-    connectionQueuePerIp: 10,
-    maxCommandRate: 80,
-    maxCharLimit: 6000,
-    maxOobBytes: 64 * 1024,
-    pendingInputMax: 50,
-  },
-  messages: {
-    commandRate: "You entered commands too fast. Wait a moment and try again.",
-    charLimit: "You entered a string that was too long. Please break it up into multiple parts.",
-    oobTooLarge: "Your client sent an out-of-band message that was too large; it was ignored.",
-    queued: "{servername} DoS protection is active. You are queued to connect in {seconds} seconds ...",
-    queueFull: "{servername} is receiving too many connections right now. Please try again in a minute.",
-    perIpFull: "{servername}: too many connections are waiting from your address. Please try again in a minute.",
-    gameRestarting: "The game is restarting; what you type will be delivered when it is back.",
-    inputDropped: "The game is still restarting and your input buffer is full; this line was not kept: {line}",
-  },
-  link: {
-    host: "127.0.0.1",
-    port: 4006,
-    maxFrameBytes: 16 * 1024 * 1024,
-    batchMaxBytes: 256 * 1024,
-    heartbeatMs: 10_000,
-    handshakeTimeoutMs: 5_000,
-    maxBufferedBytes: 64 * 1024 * 1024,
-  },
-  plugins: { allowPackages: [] },
-  listeners: [],
-  admin: { enabled: true, host: "127.0.0.1", port: 4005 },
-  game: { enabled: true, entry: "", db: "", restartInitialMs: 1000, restartFactor: 1.5, restartMaxMs: 30_000, stopTimeoutMs: 4000 },
-  logLevel: "info",
-  web: { port: 4001 },
-};
-
-type Rule =
-  | { kind: "number"; min: number; max: number; integer?: boolean }
-  | { kind: "string"; pattern?: RegExp }
-  | { kind: "boolean" }
-  | { kind: "enum"; values: readonly string[] }
-  | { kind: "strings" }
-  | { kind: "listeners" };
-
-const num = (min: number, max: number, integer = true): Rule => ({ kind: "number", min, max, integer });
-const RULES: Record<string, Record<string, Rule> | Rule> = {
-  portalId: { kind: "string", pattern: /^[A-Za-z0-9_-]{1,32}$/ },
-  serverName: { kind: "string", pattern: /^.{1,80}$/ },
-  dataDir: { kind: "string", pattern: /^.+$/ },
-  limits: {
-    maxConnectionRate: num(0, 100_000, false),
-    connectionQueueMax: num(1, 1_000_000),
-    connectionQueuePerIp: num(1, 1_000_000),
-    maxCommandRate: num(0, 1_000_000, false),
-    maxCharLimit: num(0, 10_000_000),
-    maxOobBytes: num(16, 100 * 1024 * 1024),
-    pendingInputMax: num(0, 100_000),
-  },
-  messages: Object.fromEntries(Object.keys(DEFAULT_CONFIG.messages).map((k) => [k, { kind: "string" } as Rule])),
-  link: {
-    host: { kind: "string", pattern: /^\S+$/ },
-    port: num(0, 65535),
-    maxFrameBytes: num(1024, 1024 * 1024 * 1024),
-    batchMaxBytes: num(1, 1024 * 1024 * 1024),
-    heartbeatMs: num(100, 3_600_000),
-    handshakeTimeoutMs: num(100, 600_000),
-    maxBufferedBytes: num(1024, 4 * 1024 * 1024 * 1024),
-  },
-  plugins: { allowPackages: { kind: "strings" } },
-  listeners: { kind: "listeners" },
-  admin: { enabled: { kind: "boolean" }, host: { kind: "string", pattern: /^\S+$/ }, port: num(0, 65535) },
-  game: {
-    enabled: { kind: "boolean" },
-    entry: { kind: "string" },
-    db: { kind: "string" },
-    restartInitialMs: num(10, 600_000),
-    restartFactor: num(1, 10, false),
-    restartMaxMs: num(10, 3_600_000),
-    stopTimeoutMs: num(100, 600_000),
-  },
-  logLevel: { kind: "enum", values: ["debug", "info", "warn", "error"] },
-  web: { port: num(0, 65535) },
-};
-
-function isRule(r: Record<string, Rule> | Rule): r is Rule {
-  return typeof (r as Rule).kind === "string";
-}
+export type GameConfig = z.output<typeof gameSchema>;
+export type LogLevelName = z.output<typeof logLevelSchema>;
 
 /** Throws PORTAL_ERR_CONFIG_INVALID naming `key` (a dotted config key or an environment variable). */
 export function failConfig(key: string, problem: string): never {
   throw new PortalError(ErrorCodes.CONFIG_INVALID, `config key "${key}": ${problem}`, { key });
 }
 
-function checkValue(key: string, rule: Rule, value: unknown): unknown {
-  switch (rule.kind) {
-    case "number":
-      if (typeof value !== "number" || !Number.isFinite(value)) failConfig(key, `expected a number, got ${JSON.stringify(value)}`);
-      if (rule.integer && !Number.isInteger(value)) failConfig(key, `expected a whole number, got ${value}`);
-      if (value < rule.min || value > rule.max) failConfig(key, `must be between ${rule.min} and ${rule.max}, got ${value}`);
-      return value;
-    case "string":
-      if (typeof value !== "string") failConfig(key, `expected a string, got ${JSON.stringify(value)}`);
-      if (rule.pattern && !rule.pattern.test(value)) failConfig(key, `invalid value ${JSON.stringify(value)}`);
-      return value;
-    case "boolean":
-      if (typeof value !== "boolean") failConfig(key, `expected true or false, got ${JSON.stringify(value)}`);
-      return value;
-    case "enum":
-      if (typeof value !== "string" || !rule.values.includes(value)) failConfig(key, `expected one of ${rule.values.join(", ")}, got ${JSON.stringify(value)}`);
-      return value;
-    case "strings":
-      if (!Array.isArray(value) || !value.every((v) => typeof v === "string" && v.length > 0)) failConfig(key, "expected a list of non-empty strings");
-      return [...value];
-    case "listeners":
-      if (!Array.isArray(value)) failConfig(key, "expected a list of {plugin, config}");
-      return value.map((entry, i) => {
-        if (typeof entry !== "object" || entry === null || typeof entry.plugin !== "string") failConfig(`${key}[${i}].plugin`, "expected a dotted plugin path");
-        const config = entry.config ?? {};
-        if (typeof config !== "object" || config === null || Array.isArray(config)) failConfig(`${key}[${i}].config`, "expected an object");
-        for (const k of Object.keys(entry)) if (k !== "plugin" && k !== "config") failConfig(`${key}[${i}].${k}`, "unknown key");
-        return { plugin: entry.plugin, config: { ...config } };
-      });
-  }
+/** Validates a raw config object and fills the defaults, naming the first bad or unknown key. */
+export function resolvePortalConfig(raw: unknown = {}): PortalConfig {
+  return parseWithSchema(portalConfigSchema, raw, failConfig);
 }
 
-/** Merges a raw config object over the defaults, naming the first bad or unknown key. */
-export function resolvePortalConfig(raw: unknown = {}): PortalConfig {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) failConfig("(root)", "expected an object");
-  const out = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
-  for (const [key, value] of Object.entries(raw)) {
-    const rule = Object.hasOwn(RULES, key) ? RULES[key] : undefined;
-    if (!rule) failConfig(key, "unknown key");
-    if (isRule(rule)) {
-      out[key] = checkValue(key, rule, value);
-      continue;
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) failConfig(key, "expected an object");
-    const section = out[key] as Record<string, unknown>;
-    for (const [sub, subValue] of Object.entries(value)) {
-      const subRule = Object.hasOwn(rule, sub) ? rule[sub] : undefined;
-      if (!subRule) failConfig(`${key}.${sub}`, "unknown key");
-      section[sub] = checkValue(`${key}.${sub}`, subRule, subValue);
-    }
-  }
-  return out as unknown as PortalConfig;
-}
+/** The configuration an empty object gives. */
+export const DEFAULT_CONFIG: PortalConfig = resolvePortalConfig({});

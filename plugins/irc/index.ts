@@ -1,5 +1,5 @@
-import { definePlugin, z } from "../../core/index.js";
-import { parseIrcConfig } from "./config.js";
+import { definePlugin } from "../../core/index.js";
+import { ircConfigSchema, parseIrcConfig } from "./config.js";
 import { IrcBotFactory } from "./irc-bot-factory.js";
 
 export const ircManifest = definePlugin({
@@ -7,9 +7,8 @@ export const ircManifest = definePlugin({
   direction: "outbound",
   pluginApi: "^2.0.0",
   factory: IrcBotFactory,
-  // TODO(config-schemas): the IRC schema replaces this wrapper.
-  config: z.record(z.string(), z.unknown()).transform((raw) => parseIrcConfig(raw)),
+  config: ircConfigSchema,
   description: "IRC bridge bot: game channels ⇄ IRC channels, with flood control, splitting and reconnects owned by Portico",
 });
 
-export { IrcBotFactory, parseIrcConfig };
+export { IrcBotFactory, ircConfigSchema, parseIrcConfig };

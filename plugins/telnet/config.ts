@@ -1,102 +1,51 @@
-import { configError, readBoolean, readInteger, readNumber, readString } from "../../core/index.js";
-
-export interface TelnetTlsConfig {
-  certFile: string;
-  keyFile: string;
-}
-
-export interface TelnetConfig {
-  host: string;
-  port: number;
-  /** When set, the listener speaks TLS (protocol key "telnet/ssl"). */
-  tls: TelnetTlsConfig | null;
-  /** Offer MCCP2 compression. */
-  mccp: boolean;
-  mccpLevel: number;
-  mccpWindowBits: number;
-  mccpMemLevel: number;
-  /** Offer GMCP and MSDP (out-of-band data). */
-  oob: boolean;
-  mxp: boolean;
-  mssp: boolean;
-  /** Extra MSSP variables (game-supplied values override the defaults). */
-  msspTable: Record<string, string | string[]>;
-  /** Ports listed in MSSP PORT (default: this listener's port); TLS ports under SSL. */
-  msspPorts: number[];
-  msspTlsPorts: number[];
-  handshakeTimeoutMs: number;
-  /** IAC NOP every this many ms (0 disables); a session can switch it with the NOPKEEPALIVE flag. */
-  keepaliveMs: number;
-  maxLineBytes: number;
-  maxSubnegotiationBytes: number;
-  nawsDebounceMs: number;
-  defaultWidth: number;
-  defaultHeight: number;
-  maxWidth: number;
-  maxHeight: number;
-  /** Output bytes queued for a client that does not read before it is disconnected. */
-  maxBufferedBytes: number;
-}
+import { parsePluginConfig, z } from "../../core/index.js";
 
 const P = "plugins.telnet.TelnetFactory";
-const KNOWN = new Set([
-  "host", "port", "tls", "mccp", "mccpLevel", "mccpWindowBits", "mccpMemLevel", "oob", "mxp", "mssp", "msspTable", "msspPorts",
-  "msspTlsPorts", "handshakeTimeoutMs", "keepaliveMs", "maxLineBytes", "maxSubnegotiationBytes", "nawsDebounceMs", "defaultWidth",
-  "defaultHeight", "maxWidth", "maxHeight", "maxBufferedBytes",
-]);
 
-function readPorts(raw: Record<string, unknown>, field: string): number[] {
-  const v = raw[field] ?? [];
-  if (!Array.isArray(v) || !v.every((p) => Number.isInteger(p) && p > 0 && p < 65536)) throw configError(P, field, "expected a list of port numbers");
-  return [...v] as number[];
-}
+const int = (min: number, max: number) => z.int().min(min).max(max);
+const ports = (text: string) => z.array(int(1, 65535)).default([]).describe(text);
 
-function readTls(raw: Record<string, unknown>): TelnetTlsConfig | null {
-  const v = raw.tls;
-  if (v === undefined || v === null) return null;
-  if (typeof v !== "object" || Array.isArray(v)) throw configError(P, "tls", "expected {certFile, keyFile}");
-  const t = v as Record<string, unknown>;
-  if (typeof t.certFile !== "string" || !t.certFile) throw configError(P, "tls.certFile", "expected a path to a PEM certificate");
-  if (typeof t.keyFile !== "string" || !t.keyFile) throw configError(P, "tls.keyFile", "expected a path to a PEM private key");
-  return { certFile: t.certFile, keyFile: t.keyFile };
-}
+const tlsSchema = z.strictObject({
+  certFile: z.string().min(1).describe("Path of the PEM certificate chain; re-read on reload."),
+  keyFile: z.string().min(1).describe("Path of the PEM private key; re-read on reload."),
+});
 
-function readTable(raw: Record<string, unknown>): Record<string, string | string[]> {
-  const v = raw.msspTable ?? {};
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw configError(P, "msspTable", "expected an object of strings or string lists");
-  for (const [k, val] of Object.entries(v)) {
-    const ok = typeof val === "string" || (Array.isArray(val) && val.every((x) => typeof x === "string"));
-    if (!ok) throw configError(P, `msspTable.${k}`, "expected a string or a list of strings");
-  }
-  return { ...(v as Record<string, string | string[]>) };
-}
+/** The telnet listener's config (`listeners[].config` of plugins.telnet.TelnetFactory). */
+export const telnetConfigSchema = z
+  .strictObject({
+    host: z.string().default("0.0.0.0").describe("Address to listen on."),
+    port: int(0, 65535).optional().describe("Port to listen on: 4000, or 4003 with tls; 0 picks a free port."),
+    tls: tlsSchema.nullable().default(null).describe("{certFile, keyFile} makes this a TLS listener (protocol key telnet/ssl); null is plain telnet."),
+    mccp: z.boolean().default(true).describe("Offer MCCP2 compression."),
+    mccpLevel: int(1, 9).default(6).describe("zlib compression level for MCCP2."),
+    mccpWindowBits: int(9, 15).default(12).describe("zlib window bits for MCCP2."),
+    mccpMemLevel: int(1, 9).default(5).describe("zlib memory level for MCCP2."),
+    oob: z.boolean().default(true).describe("Offer GMCP and MSDP (out-of-band data)."),
+    mxp: z.boolean().default(true).describe("Offer MXP."),
+    mssp: z.boolean().default(true).describe("Offer MSSP."),
+    msspTable: z
+      .record(z.string(), z.union([z.string(), z.array(z.string())], { error: "expected a string or a list of strings" }))
+      .default({})
+      .describe("Extra MSSP variables (strings or lists of strings); game-supplied values override them."),
+    msspPorts: ports("Ports sent as MSSP PORT; empty means this listener's port unless it is TLS."),
+    msspTlsPorts: ports("Ports sent as MSSP SSL/TLS; empty means this listener's port if it is TLS."),
+    handshakeTimeoutMs: z.number().min(0).max(60_000).default(2000).describe("Longest wait for negotiation answers before the game is told the session's flags."),
+    keepaliveMs: z.number().min(0).max(3_600_000).default(30_000).describe("IAC NOP interval while the session's NOPKEEPALIVE flag is on; 0 disables."),
+    maxLineBytes: int(256, 16 * 1024 * 1024).default(64 * 1024).describe("Longer input lines are discarded with a notice."),
+    maxSubnegotiationBytes: int(8 * 1024, 16 * 1024 * 1024).default(64 * 1024).describe("Longer subnegotiations are dropped."),
+    nawsDebounceMs: z.number().min(0).max(10_000).default(250).describe("Delay before a window-size change is sent to the game."),
+    defaultWidth: int(10, 1000).default(78).describe("Screen width when the client does not report one."),
+    defaultHeight: int(5, 1000).default(45).describe("Screen height when the client does not report one."),
+    maxWidth: int(10, 65535).default(1000).describe("Reported widths are clamped to this."),
+    maxHeight: int(5, 65535).default(1000).describe("Reported heights are clamped to this."),
+    maxBufferedBytes: int(64 * 1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024).describe("Output bytes queued for a client that does not read before it is disconnected."),
+  })
+  .describe("Telnet listener (plugins.telnet.TelnetFactory).")
+  .transform((c) => ({ ...c, port: c.port ?? (c.tls ? 4003 : 4000) }));
 
-export function parseTelnetConfig(raw: Record<string, unknown>): TelnetConfig {
-  for (const key of Object.keys(raw)) if (!KNOWN.has(key)) throw configError(P, key, "unknown key");
-  const tls = readTls(raw);
-  return {
-    host: readString(P, raw, "host", "0.0.0.0"),
-    port: readInteger(P, raw, "port", tls ? 4003 : 4000, 0, 65535),
-    tls,
-    mccp: readBoolean(P, raw, "mccp", true),
-    mccpLevel: readNumber(P, raw, "mccpLevel", 6, 1, 9),
-    mccpWindowBits: readNumber(P, raw, "mccpWindowBits", 12, 9, 15),
-    mccpMemLevel: readNumber(P, raw, "mccpMemLevel", 5, 1, 9),
-    oob: readBoolean(P, raw, "oob", true),
-    mxp: readBoolean(P, raw, "mxp", true),
-    mssp: readBoolean(P, raw, "mssp", true),
-    msspTable: readTable(raw),
-    msspPorts: readPorts(raw, "msspPorts"),
-    msspTlsPorts: readPorts(raw, "msspTlsPorts"),
-    handshakeTimeoutMs: readNumber(P, raw, "handshakeTimeoutMs", 2000, 0, 60_000),
-    keepaliveMs: readNumber(P, raw, "keepaliveMs", 30_000, 0, 3_600_000),
-    maxLineBytes: readNumber(P, raw, "maxLineBytes", 64 * 1024, 256, 16 * 1024 * 1024),
-    maxSubnegotiationBytes: readNumber(P, raw, "maxSubnegotiationBytes", 64 * 1024, 8 * 1024, 16 * 1024 * 1024),
-    nawsDebounceMs: readNumber(P, raw, "nawsDebounceMs", 250, 0, 10_000),
-    defaultWidth: readNumber(P, raw, "defaultWidth", 78, 10, 1000),
-    defaultHeight: readNumber(P, raw, "defaultHeight", 45, 5, 1000),
-    maxWidth: readNumber(P, raw, "maxWidth", 1000, 10, 65535),
-    maxHeight: readNumber(P, raw, "maxHeight", 1000, 5, 65535),
-    maxBufferedBytes: readNumber(P, raw, "maxBufferedBytes", 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
-  };
+export type TelnetConfig = z.output<typeof telnetConfigSchema>;
+export type TelnetTlsConfig = NonNullable<TelnetConfig["tls"]>;
+
+export function parseTelnetConfig(raw: unknown): TelnetConfig {
+  return parsePluginConfig(P, telnetConfigSchema, raw);
 }

@@ -111,7 +111,7 @@ const brokenManifest = definePlugin({
   direction: "outbound",
   pluginApi: "^2",
   factory: BrokenFactory,
-  config: z.object({ error: z.unknown(), hang: z.boolean().optional() }),
+  config: z.object({ error: z.unknown().optional(), hang: z.boolean().optional() }),
 });
 
 const anyConfig = z.object({}).passthrough();

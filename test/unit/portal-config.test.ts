@@ -38,7 +38,7 @@ describe("portal config", () => {
         host: "127.0.0.1", port: 4006, maxFrameBytes: 16 * 1024 * 1024, batchMaxBytes: 256 * 1024,
         heartbeatMs: 10_000, handshakeTimeoutMs: 5_000, maxBufferedBytes: 64 * 1024 * 1024,
       });
-      expect(c.plugins).to.deep.equal({ allowPackages: [] });
+      expect(c.plugins).to.deep.equal({ packages: [], allowPackages: [], startTimeoutMs: 10_000, stopTimeoutMs: 2000 });
       expect(c.listeners).to.deep.equal([]);
     });
 
@@ -87,6 +87,21 @@ describe("portal config", () => {
     it("takes a list of allowed packages", () => {
       expect(resolvePortalConfig({ plugins: { allowPackages: ["portico-x", "@acme/*"] } }).plugins.allowPackages).to.deep.equal(["portico-x", "@acme/*"]);
     });
+
+    it("takes packages to load at start and the plugin start/stop timeouts", () => {
+      const c = resolvePortalConfig({ plugins: { packages: ["portico-plugin-chat"], startTimeoutMs: 500, stopTimeoutMs: 60_000 } });
+      expect(c.plugins).to.deep.equal({ packages: ["portico-plugin-chat"], allowPackages: [], startTimeoutMs: 500, stopTimeoutMs: 60_000 });
+      expectBadKey({ plugins: { startTimeoutMs: 99 } }, "plugins.startTimeoutMs");
+      expectBadKey({ plugins: { stopTimeoutMs: 60_001 } }, "plugins.stopTimeoutMs");
+      expectBadKey({ plugins: { startTimeoutMs: 1000.5 } }, "plugins.startTimeoutMs");
+    });
+
+    it("accepts and drops a root $schema (for editors)", () => {
+      const c = resolvePortalConfig({ $schema: "./portico.schema.json", serverName: "Dungeon" });
+      expect(c).to.deep.equal({ ...DEFAULT_CONFIG, serverName: "Dungeon" });
+      expect(c).to.not.have.property("$schema");
+      expectBadKey({ $schema: 5 }, "$schema");
+    });
   });
 
   describe("bad or unknown keys → PORTAL_ERR_CONFIG_INVALID naming the key", () => {
@@ -118,17 +133,27 @@ describe("portal config", () => {
       expectBadKey({ limits: 5 }, "limits");
       expectBadKey({ limits: [] }, "limits");
       expectBadKey({ plugins: { allowPackages: "x" } }, "plugins.allowPackages");
-      expectBadKey({ plugins: { allowPackages: [""] } }, "plugins.allowPackages");
+      expectBadKey({ plugins: { allowPackages: [""] } }, "plugins.allowPackages[0]");
+      expectBadKey({ plugins: { packages: [5] } }, "plugins.packages[0]");
       expectBadKey({ limits: { maxCharLimit: Number.NaN } }, "limits.maxCharLimit");
     });
 
     it("out of range or not whole", () => {
       expect(expectBadKey({ limits: { maxCommandRate: -1 } }, "limits.maxCommandRate").message)
         .to.equal('config key "limits.maxCommandRate": must be between 0 and 1000000, got -1');
+      expect(expectBadKey({ link: { port: 70000 } }, "link.port").message).to.equal('config key "link.port": must be between 0 and 65535, got 70000');
+      expect(expectBadKey({ limits: { maxCharLimit: 1.5 } }, "limits.maxCharLimit").message).to.equal('config key "limits.maxCharLimit": expected a whole number, got 1.5');
       expectBadKey({ limits: { connectionQueueMax: 0 } }, "limits.connectionQueueMax");
       expectBadKey({ limits: { maxCharLimit: 10.5 } }, "limits.maxCharLimit");
       expectBadKey({ limits: { maxOobBytes: 15 } }, "limits.maxOobBytes");
       expectBadKey({ link: { port: 65536 } }, "link.port");
+    });
+
+    it("a value outside its set, a wrong boolean, a section that is not an object", () => {
+      expect(expectBadKey({ logLevel: "loud" }, "logLevel").message).to.equal('config key "logLevel": expected one of debug, info, warn, error, got "loud"');
+      expect(expectBadKey({ admin: { enabled: "yes" } }, "admin.enabled").message).to.equal('config key "admin.enabled": expected true or false, got "yes"');
+      expect(expectBadKey({ link: [] }, "link").message).to.equal('config key "link": expected an object, got a list');
+      expect(expectBadKey({ messages: { queued: 5 } }, "messages.queued").message).to.equal('config key "messages.queued": expected a string, got 5');
     });
 
     it("a string that does not fit its pattern", () => {
@@ -143,10 +168,12 @@ describe("portal config", () => {
       expectBadKey({ listeners: [{ config: {} }] }, "listeners[0].plugin");
       expectBadKey({ listeners: [{ plugin: "plugins.a.B" }, { plugin: "plugins.a.B", config: [] }] }, "listeners[1].config");
       expectBadKey({ listeners: [{ plugin: "plugins.a.B", port: 1 }] }, "listeners[0].port");
+      expect(expectBadKey({ listeners: [{ config: {} }] }, "listeners[0].plugin").message).to.equal('config key "listeners[0].plugin": missing, expected a string');
+      expectBadKey({ listeners: [{ plugin: "" }] }, "listeners[0].plugin");
     });
 
     it("a root that is not an object", () => {
-      expectBadKey(null, "(root)");
+      expect(expectBadKey(null, "(root)").message).to.equal('config key "(root)": expected an object, got null');
       expectBadKey([], "(root)");
       expectBadKey("x", "(root)");
     });
