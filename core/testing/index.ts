@@ -3,6 +3,7 @@
  * scripted FakeGame on an in-memory link), a fake clock, socket drivers, wait helpers, a handle
  * leak check, and the plugin contract suite every plugin runs against itself.
  */
+import "reflect-metadata";
 export { PluginTestBed, type TestBedOptions, type LaunchedPlugin } from "./plugin-test-bed.js";
 export { FakeGame, type GameInput } from "./fake-game.js";
 export { runPluginContractSuite, lineTcpPeer, type ContractPeer, type ContractSuiteOptions, type PeerConnection } from "./contract-suite.js";
