@@ -7,6 +7,7 @@ import { readLinkSecret } from "../state/data-dir.js";
 import { adminRequest } from "./admin-client.js";
 import { configSchemaCommand, installedManifests } from "./config-schema-command.js";
 import { formatStatus } from "./format-status.js";
+import { newPluginCommand } from "./new-plugin-command.js";
 import { readRuntime } from "./runtime-file.js";
 import { startCommand } from "./start-command.js";
 
@@ -19,6 +20,9 @@ commands:
   status [--json]  sessions, bots, uptime, game pid, link state
   config-schema [--out <file>]
                    print (or write) the JSON Schema of portico.config.json, for editor completion
+  new-plugin <name> [--dir <path>] [--portico <spec>]
+                   scaffold a protocol plugin package from the template (default dir ./portico-plugin-<name>;
+                   it depends on this Portico by file: path, or on <spec>, e.g. a packed tarball)
 `;
 
 function option(args: string[], name: string): string | undefined {
@@ -82,6 +86,15 @@ async function main(argv: string[]): Promise<number> {
       }
       process.stdout.write("portico stopped\n");
       return 0;
+    case "new-plugin": {
+      const name = args[0];
+      if (name === undefined || name.startsWith("--")) throw new Error("new-plugin needs a name, e.g. portico new-plugin chat");
+      for (const flag of ["--dir", "--portico"]) if (args.includes(flag) && option(args, flag) === undefined) throw new Error(`${flag} needs a value`);
+      const dir = option(args, "--dir");
+      const porticoSpec = option(args, "--portico");
+      newPluginCommand({ name, ...(dir !== undefined ? { dir } : {}), ...(porticoSpec !== undefined ? { porticoSpec } : {}) });
+      return 0;
+    }
     case "config-schema": {
       if (args.includes("--out") && option(args, "--out") === undefined) throw new Error("--out needs a file name");
       configSchemaCommand(await installedManifests(bundledPlugins, option(args, "--config")), option(args, "--out"));
