@@ -12,9 +12,14 @@ export function formatStatus(s: Record<string, unknown>): string {
     `  sessions:  ${sessions.total ?? 0} (${sessions.logged_in ?? 0} logged in)${Object.entries(sessions.by_protocol ?? {}).map(([p, n]) => `, ${p} ${n}`).join("")}`,
     `  queues:    ${String(s.queued_connections ?? 0)} connections waiting, ${String(s.pending_inputs ?? 0)} inputs held`,
   ];
-  for (const p of plugins.filter((x) => x.direction === "inbound")) lines.push(`  listener:  ${p.path} port ${String(p.status.port)}${p.status.tls ? " (TLS)" : ""}`);
-  const bots = plugins.filter((x) => x.direction === "outbound");
-  lines.push(`  bots:      ${bots.length === 0 ? "none" : bots.map((b) => `${b.path} (${String(b.status.state ?? "running")})`).join(", ")}`);
+  const failed = (p: { status: Record<string, unknown> }) => p.status.state === "failed";
+  for (const p of plugins.filter((x) => x.direction === "inbound" && !failed(x))) lines.push(`  listener:  ${p.path} port ${String(p.status.port)}${p.status.tls ? " (TLS)" : ""}`);
+  const bots = plugins.filter((x) => x.direction === "outbound" && !failed(x));
+  lines.push(`  bots:      ${bots.length === 0 ? "none" : bots.map((b) => `${b.path} (${String(b.status.bot ?? b.status.state ?? "running")})`).join(", ")}`);
+  for (const p of plugins.filter(failed)) {
+    const error = (p.status.error ?? {}) as { code?: string; message?: string };
+    lines.push(`  failed:    ${p.path}: [${error.code ?? "?"}] ${error.message ?? ""}`);
+  }
   if (admin) lines.push(`  admin:     http://${admin.host}:${admin.port}`);
   return lines.join("\n") + "\n";
 }

@@ -1,7 +1,7 @@
 import type { CommandTuple } from "../messages/command-tuple.js";
 import { ErrorCodes } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
-import type { PortalSession } from "./portal-session.js";
+import { CORE, type PortalSession } from "./portal-session.js";
 import type { SendHandler } from "./outputs.js";
 
 /** Output names that can name a method: lower-case letters, digits and underscores. */
@@ -21,7 +21,8 @@ export function dispatchOutput(session: PortalSession, commands: readonly Comman
       if (typeof method === "function") (method as SendHandler).call(session, args, kwargs);
       else session.send_default(name, args, kwargs);
     } catch (err) {
-      logger.error({ code: ErrorCodes.SEND_FAILED, sessid: session.sessid, protocol: session.protocol_key, command: name, err }, `send_${key} failed`);
+      // The plugin's logger (it names the plugin) when the session came from one.
+      (session[CORE].logger ?? logger).error({ code: ErrorCodes.SEND_FAILED, sessid: session.sessid, protocol: session.protocol_key, command: name, err }, `send_${key} failed`);
     }
   }
 }

@@ -15,9 +15,9 @@ export interface CliResult {
 }
 
 /** Runs `portico <args>` to completion in `cwd` with the given environment. */
-export function runCli(args: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 20_000): Promise<CliResult> {
+export function runCli(args: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 20_000, bin = PORTICO_BIN): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [PORTICO_BIN, ...args], { cwd, env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: unknown }).code as number | null) ?? 1 : 0;
       resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
     });
@@ -29,21 +29,23 @@ export class PorticoProcess {
   readonly output: string[] = [];
   readonly exited: Promise<number | null>;
 
-  private constructor(readonly child: ChildProcess, readonly cwd: string, readonly env: Record<string, string>) {
+  private constructor(readonly child: ChildProcess, readonly cwd: string, readonly env: Record<string, string>, readonly bin: string) {
     collectLines(child.stdout, this.output);
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (chunk: string) => this.output.push(...chunk.split("\n").filter(Boolean)));
     this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
   }
 
-  static start(options: { cwd?: string; env?: Record<string, string> } = {}): PorticoProcess {
+  /** `bin`: the portico CLI to run (default this repository's build; an installation's node_modules/portico/dist/core/cli/portico.js). */
+  static start(options: { cwd?: string; env?: Record<string, string>; bin?: string } = {}): PorticoProcess {
     const cwd = options.cwd ?? mkdtempSync(join(tmpdir(), "portico-e2e-"));
     const env = {
       PORTICO_TELNET_PORT: "0", PORTICO_LINK_PORT: "0", PORTICO_ADMIN_PORT: "0", PORTICO_WEB_PORT: "0", PORTICO_LOG_LEVEL: "info",
       ...options.env,
     };
-    const child = spawn(process.execPath, ["--enable-source-maps", PORTICO_BIN, "start"], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    return new PorticoProcess(child, cwd, env);
+    const bin = options.bin ?? PORTICO_BIN;
+    const child = spawn(process.execPath, ["--enable-source-maps", bin, "start"], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    return new PorticoProcess(child, cwd, env, bin);
   }
 
   /** Waits for the "portico is running" log line and returns the runtime info (ports). */
@@ -66,7 +68,15 @@ export class PorticoProcess {
   }
 
   cli(args: string[]): Promise<CliResult> {
-    return runCli(args, this.cwd, this.env);
+    return runCli(args, this.cwd, this.env, 20_000, this.bin);
+  }
+
+  /** The listening port of the listener started for `plugin` (from the runtime file). */
+  listenerPort(plugin: string): number {
+    const info = JSON.parse(readFileSync(join(this.cwd, "data", "portico.runtime.json"), "utf8")) as { listeners: { plugin: string; port: number }[] };
+    const l = info.listeners.find((x) => x.plugin === plugin);
+    if (!l) throw new Error(`no listener for ${plugin} in the runtime file`);
+    return l.port;
   }
 
   async kill(): Promise<void> {
