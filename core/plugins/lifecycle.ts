@@ -27,8 +27,8 @@ export class Lifecycle {
   }
 
   start(run: () => Promise<void>): Promise<void> {
-    if (this.starting) return this.starting;
     if (this.cancelled) return Promise.reject(new PortalError(ErrorCodes.PORTAL_STATE, "a stopped plugin instance cannot be started again"));
+    if (this.starting) return this.starting;
     this.current = "starting";
     this.starting = (async () => {
       try {

@@ -41,6 +41,7 @@ export class PluginPort implements SessionPort {
       return;
     }
     core.port = this;
+    core.logger = this.logger;
     this.open.add(session);
     if (this.direction === "outbound") this.host.connectBot(session);
     else this.host.connect(session);
