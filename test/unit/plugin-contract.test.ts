@@ -183,3 +183,14 @@ describe("the plugin contract (core guarantees)", () => {
     });
   });
 });
+
+describe("the plugin contract (socket sessions and output)", () => {
+  it("output for a session that is closing is dropped; the close reason is the last thing sent", () => {
+    const h = makeHarness({ limits: { maxConnectionRate: 0 } });
+    const s = h.connect();
+    (s as unknown as { hangUp: () => void }).hangUp = () => undefined; // the transport never finishes closing
+    s.close("bye");
+    h.handler.data_out(s.sessid, [["text", ["after close"], {}]]);
+    expect(s.texts).to.deep.equal(["bye"]);
+  });
+});
