@@ -142,6 +142,12 @@ describe("misbehaving plugins never take the portal down (portico start)", funct
     expect(text.stdout).to.contain("failed:    portico-crashy-start.CrashyFactory: [PORTAL_ERR_PLUGIN_START]");
     expect(text.stdout).to.contain("failed:    portico-hangs-start.HangFactory: [PORTAL_ERR_PLUGIN_START_TIMEOUT]");
     expect(text.stdout).to.match(/listener: {2}portico-throws-send\.ThrowFactory port \d+/);
+    const { adminPort } = await portico.ready();
+    const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+    expect(metrics).to.contain('portico_plugins{path="portico-crashy-start.CrashyFactory",direction="inbound",state="failed"} 1');
+    expect(metrics).to.contain('portico_plugins{path="plugins.telnet.TelnetFactory",direction="inbound",state="running"} 1');
+    const telnetIn = /portico_bytes_total\{protocol="telnet",direction="in"\} (\d+)/.exec(metrics);
+    expect(Number(telnetIn?.[1])).to.be.greaterThan("create Bob secret2".length);
   });
 
   it("a send_<key> that throws is reported with the plugin's name; the session keeps working", async () => {
