@@ -53,23 +53,23 @@ interface MochaGlobals {
   afterEach(fn: () => Promise<void> | void): void;
 }
 
+/** A PeerConnection over any client that collects text lines (LineClient, a telnet test client…). */
+export function linesPeer(client: { readonly lines: readonly string[]; readonly closed: boolean; send(text: string): void; close(): void }): PeerConnection {
+  return {
+    send: (text) => client.send(text),
+    get received() {
+      return client.lines.join("\n");
+    },
+    get closed() {
+      return client.closed;
+    },
+    close: () => client.close(),
+  };
+}
+
 /** A peer for line-based TCP plugins (the template's protocol): lines out, CRLF/LF lines in. */
 export function lineTcpPeer(): ContractPeer {
-  return {
-    async connect(plugin) {
-      const client = await LineClient.open(plugin.port);
-      return {
-        send: (text) => client.send(text),
-        get received() {
-          return client.lines.join("\n");
-        },
-        get closed() {
-          return client.closed;
-        },
-        close: () => client.close(),
-      };
-    },
-  };
+  return { connect: async (plugin) => linesPeer(await LineClient.open(plugin.port)) };
 }
 
 /**

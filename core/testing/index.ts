@@ -6,7 +6,7 @@
 import "reflect-metadata";
 export { PluginTestBed, type TestBedOptions, type LaunchedPlugin } from "./plugin-test-bed.js";
 export { FakeGame, type GameInput } from "./fake-game.js";
-export { runPluginContractSuite, lineTcpPeer, type ContractPeer, type ContractSuiteOptions, type PeerConnection } from "./contract-suite.js";
+export { runPluginContractSuite, lineTcpPeer, linesPeer, type ContractPeer, type ContractSuiteOptions, type PeerConnection } from "./contract-suite.js";
 export { FakeClock } from "./fake-clock.js";
 export { TrackingClock } from "./tracking-clock.js";
 export { RecordingSession } from "./recording-session.js";

@@ -3,12 +3,9 @@ import type { Server, Socket } from "node:net";
 import type { SecureContextOptions, Server as TlsServer } from "node:tls";
 import { ErrorCodes } from "../../errors/error-codes.js";
 import { PortalError, errorMessage } from "../../errors/portal-error.js";
-import type { Logger } from "../../logging/logger.js";
 import { listenOrFail } from "../../net/listen-or-fail.js";
 import type { PortalSession } from "../../sessions/portal-session.js";
-import { Lifecycle, type FactoryState } from "../lifecycle.js";
-import type { PluginContext } from "../plugin-context.js";
-import type { ProtocolFactory } from "../protocol-factory.js";
+import { PluginBase } from "./plugin-base.js";
 
 /** The config keys every listener shares (a plugin's schema extends `listenerConfigShape`). */
 export interface ListenConfig {
@@ -28,24 +25,9 @@ const CLOSE_GRACE_MS = 500;
  * `createServer()` and hands each new session to `open()`; for one session per TCP connection
  * extend `SocketListener` instead, which needs only `createSession(socket)`.
  */
-export abstract class InboundListener<C extends ListenConfig = ListenConfig> implements ProtocolFactory {
+export abstract class InboundListener<C extends ListenConfig = ListenConfig> extends PluginBase<C> {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  private readonly lifecycle = new Lifecycle();
-
-  constructor(protected readonly ctx: PluginContext<C>) {}
-
-  protected get config(): C {
-    return this.ctx.config;
-  }
-
-  protected get logger(): Logger {
-    return this.ctx.logger;
-  }
-
-  get state(): FactoryState {
-    return this.lifecycle.state;
-  }
 
   /** The port the server listens on (the configured one until it listens; port 0 picks a free one). */
   get boundPort(): number {

@@ -1,9 +1,5 @@
-import type { Logger } from "../../logging/logger.js";
 import type { BotSession } from "../../sessions/bot-session.js";
-import type { Clock } from "../../time/clock.js";
-import { Lifecycle, type FactoryState } from "../lifecycle.js";
-import type { PluginContext } from "../plugin-context.js";
-import type { ProtocolFactory } from "../protocol-factory.js";
+import { PluginBase } from "./plugin-base.js";
 
 /**
  * Base of every outbound plugin (a bot the game starts with `server-connect`). A subclass writes
@@ -12,27 +8,8 @@ import type { ProtocolFactory } from "../protocol-factory.js";
  * `connect()` (never through the players' connection throttle), start()/stop() are idempotent,
  * and when the game disconnects the session the bot stops itself.
  */
-export abstract class OutboundBot<C = unknown, S extends BotSession = BotSession> implements ProtocolFactory {
+export abstract class OutboundBot<C = unknown, S extends BotSession = BotSession> extends PluginBase<C> {
   protected session: S | undefined;
-  private readonly lifecycle = new Lifecycle();
-
-  constructor(protected readonly ctx: PluginContext<C>) {}
-
-  protected get config(): C {
-    return this.ctx.config;
-  }
-
-  protected get logger(): Logger {
-    return this.ctx.logger;
-  }
-
-  protected get clock(): Clock {
-    return this.ctx.clock;
-  }
-
-  get state(): FactoryState {
-    return this.lifecycle.state;
-  }
 
   /** Makes the bot's session (a `BotSession` subclass). */
   protected abstract createSession(): S;
