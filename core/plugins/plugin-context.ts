@@ -29,7 +29,7 @@ export interface PluginContext<C = unknown> {
    * The base classes call this; it is the only way a session reaches the portal.
    */
   openSession(session: PortalSession): void;
-  /** How many sessions on the whole portal are logged in (or all, when asked): MSSP's PLAYERS. */
+  /** How many players on the whole portal are logged in (or connected, when asked); bots are not counted. MSSP's PLAYERS. */
   countPlayers(includeNotLoggedIn?: boolean): number;
   /** Stops this plugin instance and removes it from the running list (a bot the game deleted). */
   stopSelf(): Promise<void>;

@@ -11,6 +11,8 @@ export interface SessionHost extends SessionPort {
   /** Registers a bot's session at once (no connection throttle). */
   connectBot(session: PortalSession): void;
   count_loggedin(includeUnloggedIn?: boolean): number;
+  /** Like count_loggedin, without bots. */
+  count_players(includeUnloggedIn?: boolean): number;
   /** Forgets a session whose plugin stopped without closing it; the game is told. */
   evict(session: PortalSession): void;
 }

@@ -158,7 +158,7 @@ export class ProtocolLauncher implements Launcher {
     const ctx: PluginContext = {
       path, id, direction: manifest.direction, config, logger, clock: this.services.clock, portal: this.services.info,
       openSession: (session) => port.connect(session),
-      countPlayers: (all) => host.count_loggedin(all),
+      countPlayers: (all) => host.count_players(all),
       stopSelf: () => this.stop(id).then(() => undefined),
     };
     const scope = this.root.createChildContainer();

@@ -76,7 +76,9 @@ export class PortalSessionHandler implements SessionHost {
 
   /** An outbound bot's session: gets an id and is registered at once (bots never wait behind players). */
   connectBot(session: PortalSession): void {
-    if (this.admit(session)) this.register(session);
+    if (!this.admit(session)) return;
+    session[CORE].bot = true;
+    this.register(session);
   }
 
   sync(session: PortalSession): void {
@@ -125,6 +127,13 @@ export class PortalSessionHandler implements SessionHost {
       return;
     }
     this.hold(session, accepted);
+  }
+
+  /** Players on the portal (bots not counted): logged in, or all when asked. MSSP's PLAYERS. */
+  count_players(includeUnloggedIn = false): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (!s[CORE].bot && (includeUnloggedIn || s.logged_in)) n += 1;
+    return n;
   }
 
   count_loggedin(includeUnloggedIn = false): number {

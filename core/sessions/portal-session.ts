@@ -29,6 +29,8 @@ interface CoreState {
   state: SessionState;
   /** True once the game has been told about this session (session-connect or portal-sync). */
   announced: boolean;
+  /** An outbound bot's session (registered without the throttle; not a player). */
+  bot: boolean;
 }
 
 const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => SILENT };
@@ -55,7 +57,7 @@ export abstract class PortalSession {
   protocol_flags: ProtocolFlags = defaultProtocolFlags();
   server_data: Record<string, unknown> = {};
 
-  readonly [CORE]: CoreState = { port: undefined, logger: undefined, sessid: "", state: "new", announced: false };
+  readonly [CORE]: CoreState = { port: undefined, logger: undefined, sessid: "", state: "new", announced: false, bot: false };
   private readonly bytes = new ByteMeter();
 
   protected constructor(

@@ -26,7 +26,7 @@ export const telnetConfigSchema = z
     msspTable: z
       .record(z.string(), z.union([z.string(), z.array(z.string())], { error: "expected a string or a list of strings" }))
       .default({})
-      .describe("Extra MSSP variables (strings or lists of strings); game-supplied values override them."),
+      .describe("Extra MSSP variables (strings or lists of strings); they override the built-in ones of the same name."),
     msspPorts: ports("Ports sent as MSSP PORT; empty means this listener's port unless it is TLS."),
     msspTlsPorts: ports("Ports sent as MSSP SSL/TLS; empty means this listener's port if it is TLS."),
     handshakeTimeoutMs: z.number().min(0).max(60_000).default(2000).describe("Longest wait for negotiation answers before the game is told the session's flags."),

@@ -163,7 +163,7 @@ export class TelnetSession extends SocketSession implements Outputs<TelnetSessio
         this.socket.end(HTTP_REPLY);
         return;
       }
-      if (first.trim().toUpperCase() === "MSSP-REQUEST") {
+      if (this.deps.config.mssp && first.trim().toUpperCase() === "MSSP-REQUEST") {
         this.answeredPlain = true;
         this.socket.end(msspPlaintext(msspTable(this.ctx, this.deps.ownPort(), this.deps.config.tls !== null)));
         return;

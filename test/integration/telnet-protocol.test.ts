@@ -544,6 +544,14 @@ describe("telnet protocol (live listener)", () => {
       expect(h.game.inputs.filter((i) => i.name === "text")).to.deep.equal([]);
     });
 
+    it("with mssp off, a plaintext MSSP-REQUEST is an ordinary line (no table)", async () => {
+      const h = await boot({ mssp: false });
+      const { c, sessid } = await open(h);
+      c.send("MSSP-REQUEST\r\n");
+      await waitFor(() => textInputs(h, sessid).includes("MSSP-REQUEST"), 2000, "the line reaches the game");
+      expect(c.text()).to.not.include("MSSP-REPLY-START");
+    });
+
     it("T11: DONT MSSP ⇒ nothing sent", async () => {
       const h = await boot();
       const { c } = await open(h, { will: { [T.MSSP]: false } });
@@ -917,6 +925,18 @@ describe("telnet protocol (live listener)", () => {
       expect(inputs[0]!.kwargs).to.deep.include({ client: "Mudlet", version: "4.17" });
       expect(inputs[1]!.args).to.deep.equal(["Char 1", "Room 1", "IRE.Rift 1"]);
       await waitFor(() => updatesFor(h, sessid).some((f) => f.CLIENTNAME === "Mudlet 4.17"), 2000, "game sees CLIENTNAME");
+    });
+
+    it("GMCP agreed only after the handshake still reaches the game's flags (late DO ⇒ resync)", async () => {
+      const h = await boot({ handshakeTimeoutMs: 5000 });
+      const { c, sessid } = await open(h, withAnswers(REFUSE_ALL, { will: {} })); // a copy: the answers change below
+      await waitFor(() => updatesFor(h, sessid).length > 0, 2000, "the handshake's sync");
+      expect(updatesFor(h, sessid).at(-1)!.GMCP).to.not.equal(true);
+      c.answers.will![T.GMCP] = true; // the player turns GMCP on in the client
+      c.send(neg(T.DO, T.GMCP));
+      await waitFor(() => updatesFor(h, sessid).some((f) => f.GMCP === true && f.OOB === true), 2000, "the game sees GMCP on");
+      c.send(neg(T.DONT, T.GMCP));
+      await waitFor(() => updatesFor(h, sessid).at(-1)!.GMCP === false, 2000, "the game sees GMCP off again");
     });
 
     it("a long Core.Supports.Set (> 6 KiB, split over many writes) is accepted with the default buffer", async () => {

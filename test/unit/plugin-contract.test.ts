@@ -98,6 +98,7 @@ describe("the plugin contract (core guarantees)", () => {
     expect(bot.state).to.equal("open");
     expect(h.handler.get(bot.sessid)).to.equal(bot);
     expect([bot.logged_in, bot.uid, bot.uname]).to.deep.equal([true, "bot:1", "Botty"]);
+    expect([h.handler.count_loggedin(), h.handler.count_players(), h.handler.count_players(true)]).to.deep.equal([1, 0, 1]);
     h.channel.clear();
     bot.flag("connected");
     expect(h.channel.ofOp("session-connect-sync").map((m) => m.session.protocol_flags.BOT_STATE)).to.deep.equal(["connected"]);

@@ -141,7 +141,7 @@ async function rejected(p: Promise<unknown>): Promise<PortalError> {
 }
 
 const nullHost: SessionHost = {
-  connect() {}, connectBot() {}, sync() {}, data_in() {}, disconnect() {}, evict() {}, count_loggedin: () => 0,
+  connect() {}, connectBot() {}, sync() {}, data_in() {}, disconnect() {}, evict() {}, count_loggedin: () => 0, count_players: () => 0,
 };
 
 function makeLauncher(manifests: unknown[] = [echoManifest, brokenManifest], options: Partial<LauncherOptions> = {}) {

@@ -102,12 +102,15 @@ export abstract class OptionModule extends TelnetOption {
     this.socket.writer.writeDo(this.code);
   }
 
+  /** Once the handshake is over, an option agreed or dropped later still reaches the game (a debounced resync). */
   override enabled(at: Where): void {
     this.onEnabled(at);
+    this.ctx.flagsChanged();
   }
 
   override disabled(at: Where): void {
     this.onDisabled(at);
+    this.ctx.flagsChanged();
   }
 
   override subnegotiation(payload: Buffer): void {
