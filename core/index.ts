@@ -31,3 +31,5 @@ export { z } from "zod";
 export { listenOrFail, type ListenAddress } from "./net/listen-or-fail.js";
 export { inject, injectable } from "tsyringe";
 export * from "./render/index.js";
+export { encodeGmcp, decodeGmcp, gmcpName, gameNameFromGmcp } from "./oob/gmcp-codec.js";
+export { tlsConfigSchema } from "./config/listener-schema.js";

@@ -172,14 +172,18 @@ export class Portal {
   status(): Record<string, unknown> {
     const sessions = this.handlerImpl?.all() ?? [];
     const byProtocol: Record<string, number> = {};
-    for (const s of sessions) byProtocol[s.protocol_key] = (byProtocol[s.protocol_key] ?? 0) + 1;
+    const byVariant: Record<string, number> = {};
+    for (const s of sessions) {
+      byProtocol[s.protocol_key] = (byProtocol[s.protocol_key] ?? 0) + 1;
+      if (s.variant) byVariant[`${s.protocol_key} ${s.variant}`] = (byVariant[`${s.protocol_key} ${s.variant}`] ?? 0) + 1;
+    }
     return {
       portal_id: this.config.portalId,
       portal_run: this.run,
       pid: process.pid,
       uptime_s: Math.round((this.clock.now() - this.startTime) / 1000),
       link: { connected: this.gameConnected, address: this.link?.address, restart_mode: this.handlerImpl?.restartMode },
-      sessions: { total: sessions.length, logged_in: this.handlerImpl?.count_loggedin() ?? 0, by_protocol: byProtocol },
+      sessions: { total: sessions.length, logged_in: this.handlerImpl?.count_loggedin() ?? 0, by_protocol: byProtocol, by_variant: byVariant },
       queued_connections: this.handlerImpl?.queuedConnections ?? 0,
       pending_inputs: this.handlerImpl?.pendingInputs ?? 0,
       plugins: this.launcherImpl?.list() ?? [],

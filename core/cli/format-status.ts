@@ -1,7 +1,7 @@
 /** Renders the admin /status answer for people. */
 export function formatStatus(s: Record<string, unknown>): string {
   const link = (s.link ?? {}) as { connected?: boolean; address?: { host: string; port: number }; restart_mode?: string };
-  const sessions = (s.sessions ?? {}) as { total?: number; logged_in?: number; by_protocol?: Record<string, number> };
+  const sessions = (s.sessions ?? {}) as { total?: number; logged_in?: number; by_protocol?: Record<string, number>; by_variant?: Record<string, number> };
   const game = s.game as { state?: string; pid?: number | null; restarts?: number; crashes?: number } | null;
   const plugins = (s.plugins ?? []) as { path: string; direction: string; status: Record<string, unknown> }[];
   const admin = s.admin as { host: string; port: number } | null;
@@ -10,6 +10,7 @@ export function formatStatus(s: Record<string, unknown>): string {
     `  link:      ${link.connected ? "game connected" : "no game connected"}${link.address ? ` on ${link.address.host}:${link.address.port}` : ""}`,
     `  game:      ${game ? `${game.state ?? "?"}${game.pid ? `, pid ${game.pid}` : ""}, restarts ${game.restarts ?? 0}, crashes ${game.crashes ?? 0}` : "not supervised"}`,
     `  sessions:  ${sessions.total ?? 0} (${sessions.logged_in ?? 0} logged in)${Object.entries(sessions.by_protocol ?? {}).map(([p, n]) => `, ${p} ${n}`).join("")}`,
+    ...(Object.keys(sessions.by_variant ?? {}).length > 0 ? [`  variants:  ${Object.entries(sessions.by_variant ?? {}).map(([v, n]) => `${v} ${n}`).join(", ")}`] : []),
     `  queues:    ${String(s.queued_connections ?? 0)} connections waiting, ${String(s.pending_inputs ?? 0)} inputs held`,
   ];
   const failed = (p: { status: Record<string, unknown> }) => p.status.state === "failed";

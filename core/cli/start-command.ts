@@ -111,7 +111,7 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
         portal, ...(game ? { game: () => ({ up: game.pid !== undefined, restarts: game.restarts, crashes: game.crashes }) } : {}),
       });
       admin = new AdminServer(config.admin.host, config.admin.port, portal.linkSecret, registry, {
-        status: () => ({ ...portal.status(), game: supervisor?.status() ?? null, admin: admin?.address ?? null, web: { port: config.web.port, installed: false } }),
+        status: () => ({ ...portal.status(), game: supervisor?.status() ?? null, admin: admin?.address ?? null }),
         ready: () => portal.gameConnected,
         reload: async () => reload(),
         stop: () => shutdown("stop requested through the admin endpoint"),
@@ -131,7 +131,7 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
   writeRuntime(config.dataDir, {
     pid: process.pid, startedAt: new Date().toISOString(), admin: admin?.address ?? null, link: portal.linkAddress ?? null, listeners,
   });
-  logger.info({ config: source ?? "(defaults)", dataDir: config.dataDir, link: portal.linkAddress, admin: admin?.address, listeners, web: "not installed yet" }, "portico is running");
+  logger.info({ config: source ?? "(defaults)", dataDir: config.dataDir, link: portal.linkAddress, admin: admin?.address, listeners }, "portico is running");
   process.off("SIGHUP", ignoreHup);
   process.on("SIGHUP", () => void reload().catch((err) => logger.error({ code: ErrorCodes.ADMIN_REQUEST }, `reload failed: ${errorMessage(err)}`)));
   started = true;

@@ -4,7 +4,10 @@ import { PortalError, errorMessage } from "../errors/portal-error.js";
 import { failConfig, resolvePortalConfig, type ListenerConfig, type PortalConfig } from "./portal-config.js";
 
 /** What `portico start` listens on when the config file names no listeners. */
-export const APP_DEFAULT_LISTENERS: readonly ListenerConfig[] = [{ plugin: "plugins.telnet.TelnetFactory", config: { port: 4000 } }];
+export const APP_DEFAULT_LISTENERS: readonly ListenerConfig[] = [
+  { plugin: "plugins.telnet.TelnetFactory", config: { port: 4000 } },
+  { plugin: "plugins.websocket.WebsocketFactory", config: { port: 4001 } },
+];
 
 export interface LoadOptions {
   cwd?: string;
@@ -41,6 +44,15 @@ function envPort(env: NodeJS.ProcessEnv, name: string): number | undefined {
   if (v === undefined || v === "") return undefined;
   if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) failConfig(name, `expected a port number 0-65535, got ${JSON.stringify(v)}`);
   return Number(v);
+}
+
+/** Sets `port` on the first listener of `plugin` (without tls, when `plainOnly`); none configured is an error naming `variable`. */
+function listenerPort(raw: Record<string, unknown>, port: number | undefined, variable: string, plugin: string, what: string, plainOnly: boolean): void {
+  if (port === undefined) return;
+  const listeners = Array.isArray(raw.listeners) ? (raw.listeners as { plugin?: unknown; config?: Record<string, unknown> }[]) : [];
+  const listener = listeners.find((l) => l.plugin === plugin && !(plainOnly && l.config && l.config.tls));
+  if (!listener) failConfig(variable, `no ${what} listener is configured to apply it to`);
+  listener.config = { ...(listener.config ?? {}), port };
 }
 
 function section(raw: Record<string, unknown>, key: string): Record<string, unknown> {
@@ -87,15 +99,8 @@ export function loadAppConfig(options: LoadOptions = {}): LoadedConfig {
     }
   }
 
-  const telnetPort = envPort(env, "PORTICO_TELNET_PORT");
-  if (telnetPort !== undefined) {
-    const listeners = Array.isArray(raw.listeners) ? (raw.listeners as { plugin?: unknown; config?: Record<string, unknown> }[]) : [];
-    const telnet = listeners.find((l) => l.plugin === "plugins.telnet.TelnetFactory" && !(l.config && l.config.tls));
-    if (!telnet) failConfig("PORTICO_TELNET_PORT", "no plain telnet listener is configured to apply it to");
-    telnet.config = { ...(telnet.config ?? {}), port: telnetPort };
-  }
-  const webPort = envPort(env, "PORTICO_WEB_PORT");
-  if (webPort !== undefined) section(raw, "web").port = webPort;
+  listenerPort(raw, envPort(env, "PORTICO_TELNET_PORT"), "PORTICO_TELNET_PORT", "plugins.telnet.TelnetFactory", "plain telnet", true);
+  listenerPort(raw, envPort(env, "PORTICO_WEB_PORT"), "PORTICO_WEB_PORT", "plugins.websocket.WebsocketFactory", "websocket", false);
   const linkPort = envPort(env, "PORTICO_LINK_PORT");
   if (linkPort !== undefined) section(raw, "link").port = linkPort;
   const adminPort = envPort(env, "PORTICO_ADMIN_PORT");

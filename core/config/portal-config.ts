@@ -76,9 +76,6 @@ const gameSchema = z.strictObject({
 
 const logLevelSchema = z.enum(["debug", "info", "warn", "error"]);
 
-const webSchema = z.strictObject({
-  port: port().default(4001).describe("Reserved for the websocket web client, which is not bundled yet; nothing listens on it."),
-}).describe("Reserved for the web client.");
 
 /** The whole `portico.config.json`. Missing keys take their defaults; unknown keys are errors. */
 export const portalConfigSchema = z
@@ -95,7 +92,6 @@ export const portalConfigSchema = z
     admin: adminSchema.prefault({}),
     game: gameSchema.prefault({}),
     logLevel: logLevelSchema.default("info").describe("Lowest level logged; also passed to the game."),
-    web: webSchema.prefault({}),
   })
   .describe("Portico portal configuration (portico.config.json).")
   .transform(({ $schema: _ignored, ...config }) => config);

@@ -19,10 +19,10 @@ export function createPortalMetrics(sources: MetricsSources): Registry {
   const handler = () => portal.handler;
 
   new Gauge({
-    name: "portico_sessions", help: "Connected sessions by protocol", labelNames: ["protocol"], registers: [registry],
+    name: "portico_sessions", help: "Connected sessions by protocol and variant (e.g. the websocket subprotocol)", labelNames: ["protocol", "variant"], registers: [registry],
     collect() {
       this.reset();
-      for (const s of handler().all()) this.inc({ protocol: s.protocol_key });
+      for (const s of handler().all()) this.inc({ protocol: s.protocol_key, variant: s.variant ?? "" });
     },
   });
   new Gauge({ name: "portico_sessions_logged_in", help: "Logged-in sessions", registers: [registry], collect() { this.set(handler().count_loggedin()); } });

@@ -57,6 +57,9 @@ export abstract class PortalSession {
   protocol_flags: ProtocolFlags = defaultProtocolFlags();
   server_data: Record<string, unknown> = {};
 
+  /** A protocol's sub-kind shown in status and metrics beside `protocol_key` (e.g. the websocket subprotocol). */
+  variant: string | null = null;
+
   readonly [CORE]: CoreState = { port: undefined, logger: undefined, sessid: "", state: "new", announced: false, bot: false };
   private readonly bytes = new ByteMeter();
 

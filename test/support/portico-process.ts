@@ -39,8 +39,10 @@ export class PorticoProcess {
   /** `bin`: the portico CLI to run (default this repository's build; an installation's node_modules/portico/dist/core/cli/portico.js). */
   static start(options: { cwd?: string; env?: Record<string, string>; bin?: string } = {}): PorticoProcess {
     const cwd = options.cwd ?? mkdtempSync(join(tmpdir(), "portico-e2e-"));
+    // Without a config file the default listeners (telnet and websocket) run: both on free ports.
+    const defaults: Record<string, string> = existsSync(join(cwd, "portico.config.json")) ? {} : { PORTICO_WEB_PORT: "0" };
     const env = {
-      PORTICO_TELNET_PORT: "0", PORTICO_LINK_PORT: "0", PORTICO_ADMIN_PORT: "0", PORTICO_WEB_PORT: "0", PORTICO_LOG_LEVEL: "info",
+      PORTICO_TELNET_PORT: "0", PORTICO_LINK_PORT: "0", PORTICO_ADMIN_PORT: "0", PORTICO_LOG_LEVEL: "info", ...defaults,
       ...options.env,
     };
     const bin = options.bin ?? PORTICO_BIN;
@@ -49,7 +51,7 @@ export class PorticoProcess {
   }
 
   /** Waits for the "portico is running" log line and returns the runtime info (ports). */
-  async ready(timeoutMs = 15_000): Promise<{ telnetPort: number; adminPort: number; linkPort: number }> {
+  async ready(timeoutMs = 15_000): Promise<{ telnetPort: number; webPort: number | undefined; adminPort: number; linkPort: number }> {
     const runtimeFile = join(this.cwd, "data", "portico.runtime.json");
     const state = await waitFor(
       () => (this.child.exitCode !== null ? "exited" : existsSync(runtimeFile) && this.output.some((l) => l.includes("portico is running")) ? "running" : undefined),
@@ -59,7 +61,8 @@ export class PorticoProcess {
     );
     if (state === "exited") throw new Error(`portico exited with ${this.child.exitCode}: ${this.output.slice(-10).join("\n")}`);
     const info = JSON.parse(readFileSync(runtimeFile, "utf8"));
-    return { telnetPort: info.listeners[0].port, adminPort: info.admin.port, linkPort: info.link.port };
+    const web = (info.listeners as { plugin: string; port: number }[]).find((l) => l.plugin === "plugins.websocket.WebsocketFactory");
+    return { telnetPort: info.listeners[0].port, webPort: web?.port, adminPort: info.admin.port, linkPort: info.link.port };
   }
 
   /** Resolves once a log line matching appears (from index `from`). */

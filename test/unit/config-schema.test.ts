@@ -8,6 +8,7 @@ import { buildConfigJsonSchema } from "../../core/config/config-json-schema.js";
 import { DEFAULT_CONFIG, portalConfigSchema, resolvePortalConfig } from "../../core/config/portal-config.js";
 import { formatIssues, keyPath, parseWithSchema } from "../../core/config/schema-errors.js";
 import { PortalError } from "../../core/errors/portal-error.js";
+import { websocketConfigSchema } from "../../plugins/websocket/config.js";
 import { ircConfigSchema } from "../../plugins/irc/config.js";
 import { bundledPlugins } from "../../plugins/index.js";
 import { telnetConfigSchema } from "../../plugins/telnet/config.js";
@@ -104,14 +105,14 @@ describe("config schemas", () => {
       expect(c.limits).to.deep.equal({ ...DEFAULT_CONFIG.limits, maxCommandRate: 5 });
       expect(c.game).to.deep.equal({ enabled: true, entry: "", db: "", restartInitialMs: 1000, restartFactor: 1.5, restartMaxMs: 30_000, stopTimeoutMs: 4000 });
       expect(c.admin).to.deep.equal({ enabled: true, host: "127.0.0.1", port: 4005 });
-      expect(c.web).to.deep.equal({ port: 4001 });
+      expect(Object.keys(c)).to.not.include("web");
       expect(c.logLevel).to.equal("info");
     });
   });
 
   describe("JSON Schema", () => {
     it("every schema has an input JSON Schema", () => {
-      for (const schema of [portalConfigSchema, telnetConfigSchema, ircConfigSchema, lineConfigSchema]) {
+      for (const schema of [portalConfigSchema, telnetConfigSchema, ircConfigSchema, lineConfigSchema, websocketConfigSchema]) {
         const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Json;
         expect(json.type).to.equal("object");
         expect(json.additionalProperties).to.equal(false);
@@ -123,7 +124,8 @@ describe("config schemas", () => {
       expect(jsonSchema.$id).to.be.a("string");
       expect(jsonSchema.title).to.equal("portico.config.json");
       expect(jsonSchema.additionalProperties).to.equal(false);
-      expect(Object.keys(properties)).to.include.members(["$schema", "limits", "messages", "link", "plugins", "listeners", "admin", "game", "logLevel", "web"]);
+      expect(Object.keys(properties)).to.include.members(["$schema", "limits", "messages", "link", "plugins", "listeners", "admin", "game", "logLevel"]);
+      expect(Object.keys(properties)).to.not.include("web");
       expect(properties.logLevel).to.include({ default: "info" });
       expect((properties.logLevel as Json).enum).to.deep.equal(["debug", "info", "warn", "error"]);
       expect(properties.link!.properties).to.have.nested.property("port.maximum", 65535);

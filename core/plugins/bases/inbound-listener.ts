@@ -88,9 +88,20 @@ export abstract class InboundListener<C extends ListenConfig = ListenConfig> ext
     socket.once("close", () => this.sockets.delete(socket));
   }
 
+  /**
+   * Called when the listener stops, before its sockets are destroyed: end sessions that can outlive
+   * their socket (a websocket session waiting for its tab to come back).
+   */
+  protected stopping(): void {}
+
   private async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    try {
+      this.stopping();
+    } catch (err) {
+      this.logger.error({ code: ErrorCodes.PLUGIN_STOP, err }, `ending sessions failed: ${errorMessage(err)}`);
+    }
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     const deadline = Date.now() + CLOSE_GRACE_MS;
     while (Date.now() < deadline && [...this.sockets].some((s) => !s.destroyed && !s.writableEnded)) {

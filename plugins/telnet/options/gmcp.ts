@@ -1,5 +1,5 @@
 import { OPT } from "../telnet-codes.js";
-import { decodeGmcp, encodeGmcp } from "../oob/gmcp-codec.js";
+import { decodeGmcp, encodeGmcp } from "../../../core/index.js";
 import type { OptionContext } from "./option-base.js";
 import { OobOption } from "./oob-option.js";
 

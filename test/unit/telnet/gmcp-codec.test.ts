@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { decodeGmcp, encodeGmcp, gameNameFromGmcp, gmcpName } from "../../../plugins/telnet/oob/gmcp-codec.js";
+import { decodeGmcp, encodeGmcp, gameNameFromGmcp, gmcpName } from "../../../core/oob/gmcp-codec.js";
 
 /** Splits `Name payload` and parses the payload, so vectors compare independent of JSON whitespace. */
 function split(message: string): [string, unknown] {

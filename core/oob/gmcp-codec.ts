@@ -1,4 +1,4 @@
-import type { CommandTuple, Kwargs } from "../../../core/index.js";
+import type { CommandTuple, Kwargs } from "../messages/command-tuple.js";
 
 /** Game command names with a fixed GMCP package name (both directions). */
 const TO_GMCP: Readonly<Record<string, string>> = {
