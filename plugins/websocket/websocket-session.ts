@@ -52,6 +52,8 @@ export class WebsocketSession extends PortalSession implements Outputs<Websocket
   private framesInWindow = 0;
   /** Set when this side closed the socket for misbehaviour: the session then ends instead of waiting. */
   private endWithSocket = false;
+  /** Sockets this side is already closing (each is closed once). */
+  private readonly dropping = new WeakSet<WebSocket>();
 
   constructor(ws: WebSocket, codec: WireCodec, address: string | null, clientName: string | null, private readonly deps: WebsocketSessionDeps) {
     super("websocket", address);
@@ -242,6 +244,8 @@ export class WebsocketSession extends PortalSession implements Outputs<Websocket
   private dropSocket(ws: WebSocket, code: number, reason: string, endSession: boolean): void {
     if (ws !== this.ws) return;
     this.endWithSocket ||= endSession;
+    if (this.dropping.has(ws)) return;
+    this.dropping.add(ws);
     ws.close(code, reason);
     // A peer that does not read will not answer the close either.
     const timer = setTimeout(() => ws.terminate(), 2000);
