@@ -11,6 +11,7 @@ export const PEERS = [
   { pkg: "bsdutils", file: "/usr/bin/script" },
   { pkg: "openssl", file: "/usr/bin/openssl" },
   { pkg: "ngircd", file: "/usr/sbin/ngircd" },
+  { pkg: "chromium", file: "/usr/bin/chromium" },
 ];
 
 const missing = PEERS.filter((p) => !existsSync(p.file));

@@ -97,6 +97,7 @@ export class WebsocketSession extends PortalSession implements Outputs<Websocket
     }
     this.attach(ws);
     this.rotateToken();
+    if (this.logged_in) this.sendTuple(["logged_in", [], {}], this.history.seq);
     const { tuples, lost } = this.history.since(after);
     if (lost > 0) this.sendTuple(["text", [`[${lost} message${lost === 1 ? " was" : "s were"} lost while you were away.]`], {}], this.history.seq);
     for (const tuple of tuples) this.sendTuple(tuple, this.history.seq);

@@ -173,6 +173,7 @@ describe("websocket plugin (ws clients)", function () {
       clients.push(back);
       await back.waitFor(() => back.text.includes("two (while away)"), "the missed line");
       expect(back.text).to.not.include("one");
+      expect(back.v1[0]).to.deep.equal(["logged_in", [], {}]);
       expect(bed.game.ofOp("session-connect")).to.have.length(1);
       expect(bed.game.ofOp("session-disconnect")).to.deep.equal([]);
       expect(bed.session(first.sessid)!.logged_in).to.equal(true);

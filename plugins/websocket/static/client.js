@@ -30,26 +30,33 @@ function setState(kind, text) {
   reconnectButton.hidden = kind !== "closed";
 }
 
-function atBottom() {
-  return output.scrollHeight - output.scrollTop - output.clientHeight < 40;
-}
+/** Whether the output follows new lines (the reader has not scrolled up). */
+let following = true;
+output.addEventListener("scroll", () => {
+  following = output.scrollHeight - output.scrollTop - output.clientHeight < 40;
+});
+new ResizeObserver(() => {
+  if (following) output.scrollTop = output.scrollHeight;
+}).observe(output);
 
-function appendHtml(html, cls = "line") {
-  const stick = atBottom();
-  const div = document.createElement("div");
-  div.className = cls;
-  div.innerHTML = html; // produced and escaped by the portal's markup renderer
+function append(div) {
   output.append(div);
   while (output.childElementCount > MAX_LINES) output.firstElementChild.remove();
-  if (stick) output.scrollTop = output.scrollHeight;
+  if (following) output.scrollTop = output.scrollHeight;
+}
+
+function appendHtml(html) {
+  const div = document.createElement("div");
+  div.className = "line";
+  div.innerHTML = html; // produced and escaped by the portal's markup renderer
+  append(div);
 }
 
 function notice(text) {
   const div = document.createElement("div");
   div.className = "line notice";
   div.textContent = text;
-  output.append(div);
-  output.scrollTop = output.scrollHeight;
+  append(div);
 }
 
 function socketUrl() {
@@ -136,7 +143,8 @@ function closed(code, reason, opened) {
     sessionStorage.removeItem(TOKEN_KEY);
     received = 0;
     manualOnly = true;
-    if (reason) notice(reason);
+    // The reason usually arrived as the last line already.
+    if (reason && output.lastElementChild?.textContent !== reason) notice(reason);
     setState("closed", "Disconnected");
     return;
   }
