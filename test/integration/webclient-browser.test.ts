@@ -98,6 +98,10 @@ describe("web client in headless Chromium (portico start)", function () {
     await bob.waitForLine('Alice says, "hello telnet"');
     const s = await status();
     expect(s.sessions.by_variant).to.deep.equal({ "websocket v1.evennia.com": 1 });
+    expect((await portico.cli(["status"])).stdout).to.contain("variants:  websocket v1.evennia.com 1");
+    const metrics = await (await fetch(`http://127.0.0.1:${(await portico.ready()).adminPort}/metrics`)).text();
+    expect(metrics).to.contain('portico_sessions{protocol="websocket",variant="v1.evennia.com"} 1');
+    expect(metrics).to.contain('portico_sessions{protocol="telnet",variant=""} 1');
   });
 
   it("goes offline and back: the same session, still logged in, the missed line replayed, the game told nothing", async () => {

@@ -1,5 +1,12 @@
 import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:https";
 import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TLSSocket } from "node:tls";
+import { WebSocket } from "ws";
 import { PluginTestBed, sleep, waitFor, type LaunchedPlugin } from "../../core/testing/index.js";
 import { websocketManifest } from "../../plugins/websocket/index.js";
 import { WsTestClient } from "../support/ws-client.js";
@@ -321,6 +328,60 @@ describe("websocket plugin (ws clients)", function () {
       await start({ trustedProxies: [] });
       const a = await open([], "", { "X-Forwarded-For": "203.0.113.9" });
       expect(bed.session(a.sessid)!.address).to.equal("127.0.0.1");
+    });
+  });
+
+  describe("Evennia's webclient URL and idle", () => {
+    it("accepts Evennia's query (?csessid&cuid&browser) on the v1 format; its `idle` keep-alive becomes the idle input", async () => {
+      await start();
+      const { c } = await open(["v1.evennia.com"], "?false&k3j5h2l4k5j3h&chrome");
+      expect(c.protocol).to.equal("v1.evennia.com");
+      c.sendV1("text", ["idle"], { cmdid: 9 });
+      c.sendV1("text", ["look"], { cmdid: 10 });
+      await bed.game.nextInput("look");
+      expect(bed.game.inputs.map((i) => [i.name, i.args])).to.deep.equal([["idle", []], ["text", ["look"]]]);
+    });
+  });
+
+  describe("TLS", () => {
+    let dir: string;
+    beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "portico-wss-"))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    function certificate(cn: string): void {
+      execFileSync("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${cn}`, "-days", "1",
+        "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "ignore" });
+    }
+
+    function served(): Promise<{ status: number; cn: string }> {
+      return new Promise((resolve, reject) => {
+        const req = request({ host: "127.0.0.1", port: plugin.port, path: "/", rejectUnauthorized: false, agent: false }, (res) => {
+          const cn = String((res.socket as TLSSocket).getPeerCertificate().subject.CN);
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, cn }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    }
+
+    it("with tls it serves https and wss; a reload serves the new certificate without dropping anyone", async () => {
+      certificate("first");
+      await start({ tls: { certFile: join(dir, "cert.pem"), keyFile: join(dir, "key.pem") } });
+      expect(await served()).to.deep.equal({ status: 200, cn: "first" });
+      const known = bed.game.ofOp("session-connect").length;
+      const ws = new WebSocket(`wss://127.0.0.1:${plugin.port}/ws`, { rejectUnauthorized: false });
+      ws.on("error", () => undefined);
+      const frames: string[] = [];
+      ws.on("message", (d: Buffer) => frames.push(d.toString()));
+      await new Promise((resolve) => ws.once("open", resolve));
+      const { sessid } = await bed.game.nextSession(3000, known);
+      certificate("second");
+      await plugin.factory.reload!();
+      expect(await served()).to.deep.equal({ status: 200, cn: "second" });
+      bed.game.msg(sessid, "still here");
+      await waitFor(() => frames.some((f) => f.includes("still here")), 3000, "output on the old wss connection");
+      ws.terminate();
     });
   });
 

@@ -23,6 +23,8 @@ export const evenniaV1: WireCodec = {
     if (!Array.isArray(args)) return ignored("args is not an array");
     if (!isPlainObject(kwargs)) return ignored("kwargs is not an object");
     if (name === "websocket_close") return { kind: "close" };
+    // Evennia's webclient sends ["text", ["idle"], …] every 3 minutes to keep proxies open: a keep-alive, not a command.
+    if (name === "text" && args.length === 1 && args[0] === "idle") return input(["idle", [], {}]);
     return input([name, args, kwargs as Kwargs]);
   },
 
