@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { PORTICO_ROOT } from "../../core/cli/new-plugin-command.js";
-import { waitFor } from "../../core/testing/wait-for.js";
+import { sleep, waitFor } from "../../core/testing/wait-for.js";
 import { PorticoProcess } from "../support/portico-process.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 import { TelnetTestClient } from "../support/telnet-client.js";
@@ -124,6 +124,21 @@ describe("web client in headless Chromium (portico start)", function () {
     expect(after.plugins.find((p) => p.path === "plugins.websocket.WebsocketFactory")!.status.detached).to.equal(0);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "webclient.png") });
+  });
+
+  it("shows when the browser is offline, and reconnects as soon as it is online again (not at the next back-off step)", async () => {
+    const bob = clients[0]!;
+    await page.context().setOffline(true);
+    proxy.cut(); // the network is gone: the socket drops, and attempts fail until it is back
+    await waitFor(async () => (await page.locator("#state").innerText()).startsWith("Offline"), 10_000, "the page to show it is offline");
+    bob.send("say are you there");
+    await sleep(3500); // the back-off has grown to seconds by now
+    const t0 = Date.now();
+    await page.context().setOffline(false);
+    await waitOutput('Bob says, "are you there"', 10_000);
+    expect(Date.now() - t0).to.be.lessThan(2000);
+    await waitFor(async () => (await page.locator("#state").innerText()) === "Connected, logged in", 5000, "connected again");
+    expect((await status()).plugins.find((p) => p.path === "plugins.websocket.WebsocketFactory")!.status.detached).to.equal(0);
   });
 
   it("is usable at phone width (no sideways scrolling; the input line is on screen)", async () => {

@@ -291,6 +291,14 @@ describe("websocket plugin (ws clients)", function () {
       await waitFor(() => socket.destroyed || socket.readableEnded, 3000, "the server to close the raw socket");
     });
 
+    it("a TEXT frame that is not UTF-8 is a protocol error: closed (1007) and the session ends", async () => {
+      await start();
+      const { c, sessid } = await open();
+      c.send(Buffer.from([0x5b, 0xff, 0xfe, 0x5d]), false);
+      expect((await c.waitClosed()).code).to.equal(1007);
+      await bed.game.disconnected(sessid);
+    });
+
     it("a flood of frames closes the socket (1008) and ends the session; other sessions are unaffected", async () => {
       await start({ maxFramesPerSecond: 20 });
       const { c, sessid } = await open();
@@ -401,6 +409,9 @@ describe("websocket plugin (ws clients)", function () {
       expect(await (await fetch(`http://127.0.0.1:${plugin.port}/portico.json`)).json()).to.deep.equal({ serverName: "Portico test bed", path: "/ws", subprotocol: "v1.evennia.com" });
       expect((await fetch(`http://127.0.0.1:${plugin.port}/ws`)).status).to.equal(426);
       expect((await fetch(`http://127.0.0.1:${plugin.port}/`, { method: "POST", body: "x" })).status).to.equal(405);
+      const head = await fetch(`http://127.0.0.1:${plugin.port}/client.js`, { method: "HEAD" });
+      expect([head.status, await head.text(), Number(head.headers.get("content-length"))]).to.deep.include.members([200, ""]);
+      expect(Number(head.headers.get("content-length"))).to.be.greaterThan(1000);
     });
 
     it("never serves a file outside the static folder, however the path is written", async () => {
