@@ -1,18 +1,11 @@
-import { z } from "portico";
+import { tlsConfigSchema, z } from "portico";
 
 /** The plugin's config, declared once: the type, the defaults, the checks and the JSON Schema come from it. */
 export const lineConfigSchema = z
   .strictObject({
     host: z.string().min(1).default("0.0.0.0").describe("Listen address (0.0.0.0: all interfaces)."),
     port: z.int().min(0).max(65535).default(4010).describe("Listen port; 0 picks a free port (see status().port)."),
-    tls: z
-      .strictObject({
-        certFile: z.string().min(1).describe("PEM certificate file."),
-        keyFile: z.string().min(1).describe("PEM private key file."),
-      })
-      .nullable()
-      .default(null)
-      .describe("Serve TLS with this certificate and key (re-read on reload); null for plain TCP."),
+    tls: tlsConfigSchema.describe("Serve TLS with this certificate and key (re-read on reload); null for plain TCP."),
     maxLineBytes: z
       .int()
       .min(16)

@@ -1,21 +1,17 @@
-import { parsePluginConfig, z } from "../../core/index.js";
+import { parsePluginConfig, tlsConfigSchema, z } from "../../core/index.js";
 
 const P = "plugins.telnet.TelnetFactory";
 
 const int = (min: number, max: number) => z.int().min(min).max(max);
 const ports = (text: string) => z.array(int(1, 65535)).default([]).describe(text);
 
-const tlsSchema = z.strictObject({
-  certFile: z.string().min(1).describe("Path of the PEM certificate chain; re-read on reload."),
-  keyFile: z.string().min(1).describe("Path of the PEM private key; re-read on reload."),
-});
 
 /** The telnet listener's config (`listeners[].config` of plugins.telnet.TelnetFactory). */
 export const telnetConfigSchema = z
   .strictObject({
     host: z.string().default("0.0.0.0").describe("Address to listen on."),
     port: int(0, 65535).optional().describe("Port to listen on: 4000, or 4003 with tls; 0 picks a free port."),
-    tls: tlsSchema.nullable().default(null).describe("{certFile, keyFile} makes this a TLS listener (protocol key telnet/ssl); null is plain telnet."),
+    tls: tlsConfigSchema.describe("{certFile, keyFile} makes this a TLS listener (protocol key telnet/ssl); null is plain telnet."),
     mccp: z.boolean().default(true).describe("Offer MCCP2 compression."),
     mccpLevel: int(1, 9).default(6).describe("zlib compression level for MCCP2."),
     mccpWindowBits: int(9, 15).default(12).describe("zlib window bits for MCCP2."),
