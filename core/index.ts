@@ -33,3 +33,4 @@ export { inject, injectable } from "tsyringe";
 export * from "./render/index.js";
 export { encodeGmcp, decodeGmcp, gmcpName, gameNameFromGmcp } from "./oob/gmcp-codec.js";
 export { tlsConfigSchema } from "./config/listener-schema.js";
+export { PORTICO_VERSION } from "./version.js";

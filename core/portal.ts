@@ -13,6 +13,7 @@ import { SessidAllocator } from "./sessions/sessid-allocator.js";
 import { DataDir } from "./state/data-dir.js";
 import { systemClock, type Clock } from "./time/clock.js";
 import type { PortalInfo } from "./tokens.js";
+import { PORTICO_VERSION } from "./version.js";
 
 export interface PortalOptions {
   /** Raw config (validated here); defaults fill every missing key. */
@@ -108,7 +109,7 @@ export class Portal {
     this.run = this.dataDir.nextRun();
     const secret = this.options.linkSecret ?? this.dataDir.linkSecret();
     this.secret = secret;
-    const info: PortalInfo = { portalId: this.config.portalId, serverName: this.config.serverName, startTime: this.startTime, dataDir: this.config.dataDir };
+    const info: PortalInfo = { portalId: this.config.portalId, serverName: this.config.serverName, startTime: this.startTime, dataDir: this.config.dataDir, version: PORTICO_VERSION };
 
     let dispatcher: LinkDispatcher | undefined;
     const link = new LinkServer(this.config.link, secret, this.logger.child({ part: "link" }), {

@@ -10,4 +10,6 @@ export interface PortalInfo {
   readonly serverName: string;
   readonly startTime: number;
   readonly dataDir: string;
+  /** Portico's version (e.g. for a User-Agent). */
+  readonly version: string;
 }

@@ -51,6 +51,8 @@ const pluginsSchema = z.strictObject({
   allowPackages: packageNames().describe("npm package names or @scope/* namespaces whose plugins may be loaded by dotted path on demand (listeners or the game's server-connect)."),
   startTimeoutMs: int(100, 600_000).default(10_000).describe("How long a plugin's start() may take."),
   stopTimeoutMs: int(100, 60_000).default(2000).describe("How long a plugin's stop() may take."),
+  settings: z.record(z.string().min(1), z.record(z.string(), z.unknown())).default({})
+    .describe("Operator settings per plugin path, laid over every launch's config (they win over what a listener entry or the game sends), e.g. the RSS bot's minIntervalSeconds."),
 }).describe("Plugin loading.");
 
 const listenerSchema = z.strictObject({

@@ -25,15 +25,25 @@ export function botConfig(row: BotLinkRow): Record<string, unknown> {
   return { ...(JSON.parse(row.config) as Record<string, unknown>), uid: `${row.kind}:${row.id}` };
 }
 
-/** Asks the portal to start one link; returns what to tell the admin. */
-export async function startLink(ctx: GameContext, row: BotLinkRow): Promise<{ ok: boolean; message: string }> {
+/** Feed errors from a validating start: the URL is not a usable feed, so the link is not kept. */
+const FEED_REFUSALS = new Set(["PORTAL_ERR_FEED_FETCH", "PORTAL_ERR_FEED_PARSE", "PORTAL_ERR_PLUGIN_CONFIG"]);
+
+/**
+ * Asks the portal to start one link; returns what to tell the admin. With `validate` (a new feed link)
+ * the bot fetches the feed once while starting, and `refused` says the URL is not a usable feed.
+ */
+export async function startLink(ctx: GameContext, row: BotLinkRow, validate = false): Promise<{ ok: boolean; refused?: boolean; message: string }> {
   const label = BOT_LABEL[row.kind];
   try {
-    await ctx.game.connectBot(BOT_FACTORIES[row.kind], botConfig(row));
+    await ctx.game.connectBot(BOT_FACTORIES[row.kind], validate ? { ...botConfig(row), validate: true } : botConfig(row));
     return { ok: true, message: `The ${label} link #${row.id} is starting.` };
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code === "PORTAL_ERR_UNKNOWN_PROTOCOL") return { ok: false, message: notInstalledMessage(row.kind) };
+    if (validate && typeof code === "string" && FEED_REFUSALS.has(code)) {
+      const why = err instanceof Error ? err.message : String(err);
+      return { ok: false, refused: true, message: `That is not a feed Portico can read (${safeText(why)}); the link was not saved.` };
+    }
     ctx.log.warn({ link: row.id, kind: row.kind, code, err }, "bot link did not start");
     const why = err instanceof Error ? err.message : String(err);
     return { ok: false, message: `The ${label} link #${row.id} is saved but did not start: ${safeText(why)}` };
@@ -73,7 +83,8 @@ export function handleBotInput(ctx: GameContext, s: GameSession, name: string, a
   const text = cleanText(String(args[0] ?? ""));
   if (text === "") return;
   if (row.kind === "rss") {
-    postToChannel(ctx, row.channel, `RSS: ${text}`, row.id);
+    // The feed bot sends `<feed title>: <item title> <link>`: the channel puts `[channel]` before it.
+    postToChannel(ctx, row.channel, text, row.id);
     return;
   }
   const type = kwargs.type;

@@ -47,6 +47,8 @@ export const ErrorCodes = {
   ALREADY_RUNNING: "PORTAL_ERR_ALREADY_RUNNING",
   NOT_RUNNING: "PORTAL_ERR_NOT_RUNNING",
   UNCAUGHT: "PORTAL_ERR_UNCAUGHT",
+  FEED_FETCH: "PORTAL_ERR_FEED_FETCH",
+  FEED_PARSE: "PORTAL_ERR_FEED_PARSE",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

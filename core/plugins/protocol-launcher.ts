@@ -15,6 +15,8 @@ import type { FactoryClass, ProtocolFactory } from "./protocol-factory.js";
 import { settleWithin } from "./settle-within.js";
 
 export interface LauncherOptions extends Partial<PackageOptions> {
+  /** Operator settings per plugin path, laid over each launch's raw config (`plugins.settings`). */
+  settings?: Readonly<Record<string, Record<string, unknown>>>;
   /** How long a factory's start() may take (PORTAL_ERR_PLUGIN_START_TIMEOUT after it). */
   startTimeoutMs?: number;
   /** How long a factory's stop() may take before it is given up on (PORTAL_ERR_PLUGIN_STOP). */
@@ -101,7 +103,8 @@ export class ProtocolLauncher implements Launcher {
     const id = `${path}#${++this.counter}`;
     const manifest = this.registry.get(path) ?? (await this.packages.manifestFor(path)) ?? this.notFound(path);
     try {
-      await this.start(id, manifest, parsePluginConfig(path, manifest.config, rawConfig));
+      const operator = this.options.settings?.[path] ?? {};
+      await this.start(id, manifest, parsePluginConfig(path, manifest.config, { ...rawConfig, ...operator }));
       return { id, path };
     } catch (err) {
       const e = err instanceof PortalError ? err : new PortalError(ErrorCodes.PLUGIN_START, `${path} failed to start: ${errorMessage(err)}`, { path }, { cause: err });

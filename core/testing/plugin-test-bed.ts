@@ -11,6 +11,7 @@ import type { Clock } from "../time/clock.js";
 import { FakeGame } from "./fake-game.js";
 import { MemoryLogger, type LogEntry } from "./memory-logger.js";
 import { TrackingClock } from "./tracking-clock.js";
+import { PORTICO_VERSION } from "../version.js";
 
 export interface TestBedOptions {
   /** Manifests to register (more can be registered later through `registry`). */
@@ -21,6 +22,8 @@ export interface TestBedOptions {
   clock?: Clock;
   /** Package loading and start/stop time limits, as in the portal config's `plugins` section. */
   launcher?: LauncherOptions;
+  /** The portal's data directory as plugins see it (PluginContext.portal.dataDir); default "" (none). */
+  dataDir?: string;
 }
 
 /** A plugin started in a test bed. */
@@ -53,7 +56,7 @@ export class PluginTestBed {
     this.clock = options.clock ?? new TrackingClock();
     const config = structuredClone(DEFAULT_CONFIG);
     Object.assign(config.limits, { maxConnectionRate: 0 }, options.limits ?? {});
-    const info = { portalId: "testbed", serverName: "Portico test bed", startTime: this.clock.now(), dataDir: "" };
+    const info = { portalId: "testbed", serverName: "Portico test bed", startTime: this.clock.now(), dataDir: options.dataDir ?? "", version: PORTICO_VERSION };
     this.launcher = new ProtocolLauncher(container.createChildContainer(), this.registry, { logger: this.logger, clock: this.clock, info }, options.launcher ?? {});
     this.handler = new PortalSessionHandler({
       config, clock: this.clock, logger: this.logger.child({ part: "sessions" }),

@@ -150,7 +150,7 @@ function makeLauncher(manifests: unknown[] = [echoManifest, brokenManifest], opt
   for (const m of manifests) registry.register(m, "test");
   const logger = new MemoryLogger();
   const clock = new FakeClock();
-  const info: PortalInfo = { portalId: "p", serverName: "Portico", startTime: 1, dataDir: "/tmp/nowhere" };
+  const info: PortalInfo = { portalId: "p", serverName: "Portico", startTime: 1, dataDir: "/tmp/nowhere", version: "0.0.0-test" };
   const launcher = new ProtocolLauncher(root, registry, { logger, clock, info }, { allowPackages: [], ...options });
   launcher.attachSessions(nullHost);
   return { root, registry, logger, clock, info, launcher };

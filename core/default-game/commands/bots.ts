@@ -46,7 +46,7 @@ export function parseIrcLink(args: string): { channel: string; config: Record<st
 }
 
 export function parseRssLink(args: string): { channel: string; config: Record<string, unknown> } | { error: string } {
-  const usage = "Usage: rss2chan <channel> = <url> [interval seconds, 60-86400, default 600]";
+  const usage = "Usage: rss2chan <channel> = <url> [interval seconds, default 600; the portal may raise it to its minimum]";
   const eq = splitAssignment(args);
   if (!eq || eq.left === "") return { error: usage };
   const [url, intervalText, ...extra] = words(eq.right);
@@ -59,7 +59,7 @@ export function parseRssLink(args: string): { channel: string; config: Record<st
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return { error: "Only http and https feeds are supported." };
   const rate = intervalText === undefined ? 600 : Number(intervalText);
-  if (!/^\d+$/.test(intervalText ?? "600") || rate < 60 || rate > 86400) return { error: "The interval must be 60 to 86400 seconds." };
+  if (!/^\d+$/.test(intervalText ?? "600") || rate < 1 || rate > 86400) return { error: "The interval must be 1 to 86400 seconds (the portal raises it to its minimum, 60 s unless set lower)." };
   return { channel: eq.left, config: { url: parsed.href, rate } };
 }
 
@@ -101,8 +101,13 @@ function botCommand(kind: BotKind, parse: typeof parseIrcLink): Command {
       const channel = ctx.db.channelName(parsed.channel);
       if (!channel) return void ctx.game.msg(s, `There is no channel called ${safeText(parsed.channel)}.`);
       const row = ctx.db.addBotLink(kind, channel, parsed.config);
+      // A feed is checked before the link is kept: its bot fetches it once while starting.
+      const result = await startLink(ctx, row, kind === "rss");
+      if (result.refused) {
+        ctx.db.deleteBotLink(kind, row.id);
+        return void ctx.game.msg(s, result.message);
+      }
       ctx.game.msg(s, `Saved ${label} link:\n${describe(ctx, row)}`);
-      const result = await startLink(ctx, row);
       ctx.game.msg(s, result.message);
     },
   };

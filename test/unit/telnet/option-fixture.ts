@@ -34,7 +34,7 @@ export function recordingContext(config: Record<string, unknown> = {}, flags: Pr
     flags,
     config: parseTelnetConfig(config) as TelnetConfig,
     logger: new MemoryLogger(),
-    info: { portalId: "test", serverName: "TestMUD", startTime: 1_700_000_000_123, dataDir: "/tmp/x" },
+    info: { portalId: "test", serverName: "TestMUD", startTime: 1_700_000_000_123, dataDir: "/tmp/x", version: "0.0.0-test" },
     written,
     subnegotiations: [],
     done: [],
