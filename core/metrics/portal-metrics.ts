@@ -63,6 +63,15 @@ export function createPortalMetrics(sources: MetricsSources): Registry {
       for (const p of portal.launcher.list()) this.inc({ path: p.path, direction: p.direction, state: String(p.status.state ?? "running") });
     },
   });
+  new Gauge({
+    name: "portico_plugin_status", help: "Numeric facts running plugins report in their status (e.g. a feed bot's fetches and failures)", labelNames: ["path", "id", "field"], registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of portal.launcher.list()) {
+        for (const [field, value] of Object.entries(p.status)) if (typeof value === "number" && Number.isFinite(value)) this.set({ path: p.path, id: p.id, field }, value);
+      }
+    },
+  });
   if (sources.game) {
     const game = sources.game;
     new Gauge({ name: "portico_game_up", help: "1 while the game process runs", registers: [registry], collect() { this.set(game().up ? 1 : 0); } });

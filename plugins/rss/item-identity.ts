@@ -10,9 +10,8 @@ export function normalizeLink(link: string): string {
     u.hash = "";
     for (const key of [...u.searchParams.keys()]) if (TRACKING.test(key)) u.searchParams.delete(key);
     u.searchParams.sort();
-    let s = u.href;
-    if (s.endsWith("/") && u.pathname !== "/") s = s.slice(0, -1);
-    return s;
+    if (u.pathname.length > 1 && u.pathname.endsWith("/")) u.pathname = u.pathname.slice(0, -1);
+    return u.href;
   } catch {
     return link.trim();
   }
