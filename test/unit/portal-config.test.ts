@@ -38,7 +38,7 @@ describe("portal config", () => {
         host: "127.0.0.1", port: 4006, maxFrameBytes: 16 * 1024 * 1024, batchMaxBytes: 256 * 1024,
         heartbeatMs: 10_000, handshakeTimeoutMs: 5_000, maxBufferedBytes: 64 * 1024 * 1024,
       });
-      expect(c.plugins).to.deep.equal({ packages: [], allowPackages: [], startTimeoutMs: 10_000, stopTimeoutMs: 2000 });
+      expect(c.plugins).to.deep.equal({ packages: [], allowPackages: [], startTimeoutMs: 10_000, stopTimeoutMs: 2000, settings: {} });
       expect(c.listeners).to.deep.equal([]);
     });
 
@@ -89,8 +89,8 @@ describe("portal config", () => {
     });
 
     it("takes packages to load at start and the plugin start/stop timeouts", () => {
-      const c = resolvePortalConfig({ plugins: { packages: ["portico-plugin-chat"], startTimeoutMs: 500, stopTimeoutMs: 60_000 } });
-      expect(c.plugins).to.deep.equal({ packages: ["portico-plugin-chat"], allowPackages: [], startTimeoutMs: 500, stopTimeoutMs: 60_000 });
+      const c = resolvePortalConfig({ plugins: { packages: ["portico-plugin-chat"], startTimeoutMs: 500, stopTimeoutMs: 60_000, settings: { "plugins.rss.RssBotFactory": { minIntervalSeconds: 5 } } } });
+      expect(c.plugins).to.deep.equal({ packages: ["portico-plugin-chat"], allowPackages: [], startTimeoutMs: 500, stopTimeoutMs: 60_000, settings: { "plugins.rss.RssBotFactory": { minIntervalSeconds: 5 } } });
       expectBadKey({ plugins: { startTimeoutMs: 99 } }, "plugins.startTimeoutMs");
       expectBadKey({ plugins: { stopTimeoutMs: 60_001 } }, "plugins.stopTimeoutMs");
       expectBadKey({ plugins: { startTimeoutMs: 1000.5 } }, "plugins.startTimeoutMs");

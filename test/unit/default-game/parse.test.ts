@@ -67,6 +67,8 @@ describe("default game: command parsing", () => {
     expect(parseRssLink("news = http://example.org/rss 120")).to.deep.include({ channel: "news" }).and.to.have.nested.property("config.rate", 120);
     expect(parseRssLink("news = ftp://example.org/rss")).to.have.property("error").that.matches(/http/);
     expect(parseRssLink("news = not a url")).to.have.property("error");
-    expect(parseRssLink("news = https://e.org/ 5")).to.have.property("error").that.matches(/interval/);
+    // Short intervals are the portal's to raise (minIntervalSeconds); the game allows 1 to 86400.
+    expect(parseRssLink("news = https://e.org/ 5")).to.have.nested.property("config.rate", 5);
+    for (const bad of ["0", "86401", "1.5", "x"]) expect(parseRssLink(`news = https://e.org/ ${bad}`), bad).to.have.property("error").that.matches(/interval/);
   });
 });
