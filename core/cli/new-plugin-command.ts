@@ -1,9 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-
-/** Portico's own root (where package.json and plugin-template/ are), from this compiled file. */
-export const PORTICO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+import { PORTICO_ROOT } from "../version.js";
 
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 /** Template files copied (relative to plugin-template/); build output and dependencies never are. */

@@ -43,11 +43,10 @@ export class PluginPort implements SessionPort {
       return;
     }
     core.port = this;
-    core.logger = this.logger;
+    core.logger = this.logger; // the handler binds it to the session id it assigns
     this.open.add(session);
     if (this.direction === "outbound") this.host.connectBot(session);
     else this.host.connect(session);
-    core.logger = this.logger.child({ sessid: session.sessid });
     try {
       session.onOpen();
     } catch (err) {

@@ -290,7 +290,7 @@ export class PortalSessionHandler implements SessionHost {
     }
     core.port ??= this;
     core.sessid = this.deps.allocator.next();
-    core.logger ??= this.logger.child({ sessid: core.sessid });
+    core.logger = (core.logger ?? this.logger).child({ sessid: core.sessid });
     const now = this.deps.clock.now() / 1000;
     session.conn_time = now;
     session.cmd_last = now;

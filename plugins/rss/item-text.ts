@@ -23,7 +23,8 @@ export function feedText(raw: string | undefined, max: number): string {
   t = decodeEntities(t);
   t = t.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, "").replace(/[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g, " ");
   t = t.replace(/\s+/g, " ").trim();
-  if ([...t].length > max) t = [...t].slice(0, max - 1).join("").trimEnd() + "…";
+  const chars = [...t];
+  if (chars.length > max) t = chars.slice(0, max - 1).join("").trimEnd() + "…";
   return t.replace(/\|/g, "||");
 }
 

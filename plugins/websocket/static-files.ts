@@ -1,6 +1,6 @@
 import { readFile, realpath, stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { extname, join, resolve, sep } from "node:path";
+import { extname, resolve, sep } from "node:path";
 
 const TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
@@ -51,7 +51,7 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
   } catch {
     return answer(res, 404, "Not Found\n");
   }
-  const body = await readFile(join(file));
+  const body = await readFile(file);
   const type = TYPES[extname(file).toLowerCase()] ?? "application/octet-stream";
   res.writeHead(200, { ...SECURITY_HEADERS, "content-type": type, "content-length": body.length, "cache-control": "no-cache" });
   res.end(req.method === "HEAD" ? undefined : body);

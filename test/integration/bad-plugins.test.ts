@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PORTICO_ROOT } from "../../core/cli/new-plugin-command.js";
+import { PORTICO_ROOT } from "../../core/version.js";
 import { LineClient } from "../../core/testing/line-client.js";
 import { waitFor } from "../../core/testing/wait-for.js";
 import { PorticoProcess } from "../support/portico-process.js";

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PORTICO_ROOT } from "../../core/cli/new-plugin-command.js";
+import { PORTICO_ROOT } from "../../core/version.js";
 import { runCli } from "../support/portico-process.js";
 
 // `portico new-plugin` and `portico config-schema` with installed plugin packages (the end-to-end

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PORTICO_ROOT } from "../../core/cli/new-plugin-command.js";
+import { PORTICO_ROOT } from "../../core/version.js";
 import { LineClient } from "../../core/testing/line-client.js";
 import { runCli, PorticoProcess } from "../support/portico-process.js";
 import { TelnetTestClient } from "../support/telnet-client.js";

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { PORTICO_ROOT } from "../../core/cli/new-plugin-command.js";
+import { PORTICO_ROOT } from "../../core/version.js";
 import { sleep, waitFor } from "../../core/testing/wait-for.js";
 import { PorticoProcess } from "../support/portico-process.js";
 import { TcpProxy } from "../support/tcp-proxy.js";

@@ -426,6 +426,14 @@ describe("websocket plugin (ws clients)", function () {
       }
     });
 
+    it("with webclient false no page is served (404), but the websocket still works", async () => {
+      await start({ webclient: false });
+      for (const path of ["/", "/client.js", "/portico.json", "/markup.css"]) expect((await fetch(`http://127.0.0.1:${plugin.port}${path}`)).status, path).to.equal(404);
+      const { c } = await open();
+      c.sendV1("text", ["look"], {});
+      await bed.game.nextInput("look");
+    });
+
     it("an upgrade on another path is refused (404)", async () => {
       await start();
       let err: unknown;

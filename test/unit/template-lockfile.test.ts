@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PORTICO_ROOT } from "../../core/cli/new-plugin-command.js";
+import { PORTICO_ROOT } from "../../core/version.js";
 import { buildTemplateLockfile } from "../support/template-lockfile.js";
 
 describe("plugin-template/package-lock.json", () => {
