@@ -28,8 +28,10 @@ export interface PortalOptions {
   onGameStopRequested?: (mode: StopMode) => void;
   /** Called when the game asks the whole portal to shut down. */
   onShutdownRequested?: () => void;
-  /** Called after a game connected and was handed the sessions. */
-  onGameConnected?: () => void;
+  /** Called after a game connected and was handed the sessions; `pid` is what its hello said. */
+  onGameConnected?: (game: { pid: unknown }) => void;
+  /** Called when the connected game's link is gone; `code` says why when it was not a clean close (e.g. PORTAL_ERR_LINK_TIMEOUT for a hung game). */
+  onGameLinkLost?: (code: string | undefined) => void;
   /** Link secret to use instead of <dataDir>/link.secret (PORTICO_LINK_SECRET). */
   linkSecret?: string;
   /** Where plugin packages are resolved from (their node_modules); default the working directory. */
@@ -52,6 +54,8 @@ export class Portal {
   private launcherImpl: ProtocolLauncher | undefined;
   private handlerImpl: PortalSessionHandler | undefined;
   private run = 0;
+  /** How many times the game's link was lost, by error code ("clean" for a plain close); /metrics reports it. */
+  readonly linkDrops = new Map<string, number>();
   private secret = "";
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
 
@@ -113,12 +117,17 @@ export class Portal {
 
     let dispatcher: LinkDispatcher | undefined;
     const link = new LinkServer(this.config.link, secret, this.logger.child({ part: "link" }), {
-      gameConnected: () => {
+      gameConnected: (hello) => {
         this.handler.onGameConnected(this.run, this.startTime / 1000);
-        this.options.onGameConnected?.();
+        this.options.onGameConnected?.({ pid: hello.pid });
       },
       gameMessage: (msg) => dispatcher?.handle(msg),
-      gameDisconnected: () => this.handler.onGameDisconnected(),
+      gameDisconnected: (err) => {
+        this.handler.onGameDisconnected();
+        const code = err?.code ?? "clean";
+        this.linkDrops.set(code, (this.linkDrops.get(code) ?? 0) + 1);
+        this.options.onGameLinkLost?.(err?.code);
+      },
     });
     this.link = link;
     const launcher = new ProtocolLauncher(this.scope, this.registry, { logger: this.logger, clock: this.clock, info }, {

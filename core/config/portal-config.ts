@@ -20,7 +20,9 @@ const limitsSchema = z.strictObject({
   maxCommandRate: num(0, 1_000_000).default(80).describe("Inputs per session in one 1-second window (fractions allowed); more are dropped with messages.commandRate. 0 disables it."),
   maxCharLimit: int(0, 10_000_000).default(6000).describe("Longest typed line in characters; longer lines are dropped with messages.charLimit. 0 disables it."),
   maxOobBytes: int(16, 100 * 1024 * 1024).default(64 * 1024).describe("Largest out-of-band input, as JSON bytes of the whole tuple; larger ones are dropped with messages.oobTooLarge."),
-  pendingInputMax: int(0, 100_000).default(50).describe("Input tuples kept per session while no game is connected; beyond it each input gets messages.inputDropped."),
+  pendingInputMax: int(0, 100_000).default(200).describe("Input tuples kept per session until the game acknowledges them (held while no game is connected, replayed to the next one); beyond it an input gets messages.inputDropped."),
+  inputRetainBytes: int(0, 1024 * 1024 * 1024).default(256 * 1024).describe("Bytes of input kept per session until the game acknowledges them; beyond it an input gets messages.inputDropped."),
+  inputRetainTotalBytes: int(0, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024).describe("Bytes of unacknowledged input kept for all sessions together; beyond it an input gets messages.inputDropped."),
 }).describe("Limits on what clients may do.");
 
 const messagesSchema = z.strictObject({
@@ -31,7 +33,8 @@ const messagesSchema = z.strictObject({
   queueFull: message("{servername} is receiving too many connections right now. Please try again in a minute.", "when the connection queue is full"),
   perIpFull: message("{servername}: too many connections are waiting from your address. Please try again in a minute.", "when the per-address share of the queue is full"),
   gameRestarting: message("The game is restarting; what you type will be delivered when it is back.", "on the first input from a session while no game is connected"),
-  inputDropped: message("The game is still restarting and your input buffer is full; this line was not kept: {line}", "for an input beyond limits.pendingInputMax; {line} is filled in"),
+  inputWhileQueued: message("You are still waiting in the connection queue; what you type will be delivered once you are let in.", "on the first input from a connection still waiting in the throttle queue"),
+  inputDropped: message("The game has not taken your earlier input yet and your input buffer is full; this line was not kept: {line}", "for an input beyond limits.pendingInputMax, limits.inputRetainBytes or limits.inputRetainTotalBytes; {line} is filled in"),
 }).describe("Texts the portal sends to players; {servername} is filled in.");
 
 const linkSchema = z.strictObject({
@@ -39,10 +42,16 @@ const linkSchema = z.strictObject({
   port: port().default(4006).describe("Game link port; 0 picks a free port."),
   maxFrameBytes: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024).describe("Largest frame accepted or sent (bytes); the game must use the same limit."),
   batchMaxBytes: int(1, 1024 * 1024 * 1024).default(256 * 1024).describe("Pending outgoing messages are packed into frames of about this many bytes."),
-  heartbeatMs: int(100, 3_600_000).default(10_000).describe("Ping interval; a peer silent for more than three intervals is dropped."),
+  heartbeatMs: int(50, 3_600_000).default(1_000).describe("Ping interval: the portal pings a game it has heard nothing from for this long."),
+  heartbeatTimeoutMs: int(100, 3_600_000).default(5_000).describe("A game silent this long (no bytes, not even a pong) is dropped from the link; under `portico start` it is killed and restarted."),
   handshakeTimeoutMs: int(100, 600_000).default(5_000).describe("Time a new link connection has to complete the hello."),
+  helloMaxFrameBytes: int(256, 1024 * 1024).default(8 * 1024).describe("Largest frame accepted from a peer that has not yet authenticated with hello."),
+  maxUnauthenticated: int(1, 10_000).default(16).describe("Most link connections that may wait for their hello at once; more are closed at once."),
+  maxServerDataBytes: int(1024, 1024 * 1024 * 1024).default(1024 * 1024).describe("Largest server_data of one session, as JSON bytes; a larger one is refused with PORTAL_ERR_SERVER_DATA_TOO_LARGE. Must be at most a quarter of maxFrameBytes."),
   maxBufferedBytes: int(1024, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024).describe("Bytes queued on the link socket before the game counts as stuck and is dropped."),
-}).describe("The game link.");
+}).describe("The game link.")
+  .refine((l) => l.maxServerDataBytes * 4 <= l.maxFrameBytes, { path: ["maxServerDataBytes"], message: "must be at most a quarter of link.maxFrameBytes" })
+  .refine((l) => l.heartbeatTimeoutMs > l.heartbeatMs, { path: ["heartbeatTimeoutMs"], message: "must be longer than link.heartbeatMs" });
 
 const packageNames = () => z.array(z.string().min(1)).default([]);
 
@@ -74,6 +83,7 @@ const gameSchema = z.strictObject({
   restartFactor: num(1, 10).default(1.5).describe("Each further crash in a row multiplies the restart delay by this (fractions allowed)."),
   restartMaxMs: int(10, 3_600_000).default(30_000).describe("Longest restart delay."),
   stopTimeoutMs: int(100, 600_000).default(4000).describe("How long the game may take to exit after being asked to stop before it is killed."),
+  linkTimeoutMs: int(100, 3_600_000).default(30_000).describe("A running game process that has not been linked to the portal for this long (no game connected) is killed and restarted."),
 }).describe("The game process `portico start` runs and supervises.");
 
 const logLevelSchema = z.enum(["debug", "info", "warn", "error"]);
