@@ -4,7 +4,7 @@ import { ErrorCodes } from "./errors/error-codes.js";
 import { PortalError, errorMessage } from "./errors/portal-error.js";
 import { LinkDispatcher, type PortalControl } from "./link/link-dispatcher.js";
 import type { StopMode } from "./link/link-messages.js";
-import { LinkServer } from "./link/link-server.js";
+import { LinkServer, type LinkServerEvents } from "./link/link-server.js";
 import { JsonLineLogger, type Logger } from "./logging/logger.js";
 import { PluginRegistry } from "./plugins/plugin-registry.js";
 import { ProtocolLauncher } from "./plugins/protocol-launcher.js";
@@ -101,7 +101,7 @@ export class Portal {
   /** Asks the connected game to stop (`server-stop`); the next sync reports the mode. False when no game is connected. */
   requestGameStop(mode: StopMode): boolean {
     if (!this.link?.connected) return false;
-    this.handler.onGameStopRequested(mode);
+    this.handler.runState.requestStop(mode);
     this.link.send({ op: "server-stop", mode });
     return true;
   }
@@ -115,35 +115,34 @@ export class Portal {
     this.secret = secret;
     const info: PortalInfo = { portalId: this.config.portalId, serverName: this.config.serverName, startTime: this.startTime, dataDir: this.config.dataDir, version: PORTICO_VERSION };
 
-    let dispatcher: LinkDispatcher | undefined;
-    const link = new LinkServer(this.config.link, secret, this.logger.child({ part: "link" }), {
+    const link = new LinkServer(this.config.link, secret, this.logger.child({ part: "link" }));
+    this.link = link;
+    const handler = new PortalSessionHandler({
+      config: this.config, clock: this.clock, logger: this.logger.child({ part: "sessions" }),
+      allocator: new SessidAllocator(this.config.portalId, this.run), channel: link,
+    });
+    const launcher = new ProtocolLauncher(this.scope, this.registry, { logger: this.logger, clock: this.clock, info, sessions: handler }, {
+      ...this.config.plugins, ...(this.options.resolvePluginsFrom !== undefined ? { resolveFrom: this.options.resolvePluginsFrom } : {}),
+    });
+    this.launcherImpl = launcher;
+    this.handlerImpl = handler;
+    const dispatcher = new LinkDispatcher(handler, launcher, link, this.control(), this.logger.child({ part: "dispatch" }));
+    const events: LinkServerEvents = {
       gameConnected: (hello) => {
-        this.handler.onGameConnected(this.run, this.startTime / 1000);
+        handler.onGameConnected(this.run, this.startTime / 1000);
         this.options.onGameConnected?.({ pid: hello.pid });
       },
-      gameMessage: (msg) => dispatcher?.handle(msg),
+      gameMessage: (msg) => dispatcher.handle(msg),
       gameDisconnected: (err) => {
-        this.handler.onGameDisconnected();
+        handler.onGameDisconnected();
         const code = err?.code ?? "clean";
         this.linkDrops.set(code, (this.linkDrops.get(code) ?? 0) + 1);
         this.options.onGameLinkLost?.(err?.code);
       },
-    });
-    this.link = link;
-    const launcher = new ProtocolLauncher(this.scope, this.registry, { logger: this.logger, clock: this.clock, info }, {
-      ...this.config.plugins, ...(this.options.resolvePluginsFrom !== undefined ? { resolveFrom: this.options.resolvePluginsFrom } : {}),
-    });
-    const handler = new PortalSessionHandler({
-      config: this.config, clock: this.clock, logger: this.logger.child({ part: "sessions" }),
-      allocator: new SessidAllocator(this.config.portalId, this.run), channel: link, launcher,
-    });
-    launcher.attachSessions(handler);
-    this.launcherImpl = launcher;
-    this.handlerImpl = handler;
-    dispatcher = new LinkDispatcher(this.handlerImpl, link, this.control(), this.logger.child({ part: "dispatch" }));
+    };
 
     try {
-      await link.start();
+      await link.start(events);
       this.logger.info({ host: link.address?.host, port: link.address?.port, run: this.run }, "link listening");
       await launcher.loadPackages();
       for (const listener of this.config.listeners) await this.launchListener(listener.plugin, listener.config);

@@ -20,9 +20,9 @@ const limitsSchema = z.strictObject({
   maxCommandRate: num(0, 1_000_000).default(80).describe("Inputs per session in one 1-second window (fractions allowed); more are dropped with messages.commandRate. 0 disables it."),
   maxCharLimit: int(0, 10_000_000).default(6000).describe("Longest typed line in characters; longer lines are dropped with messages.charLimit. 0 disables it."),
   maxOobBytes: int(16, 100 * 1024 * 1024).default(64 * 1024).describe("Largest out-of-band input, as JSON bytes of the whole tuple; larger ones are dropped with messages.oobTooLarge."),
-  pendingInputMax: int(0, 100_000).default(200).describe("Input tuples kept per session until the game acknowledges them (held while no game is connected, replayed to the next one); beyond it an input gets messages.inputDropped."),
-  inputRetainBytes: int(0, 1024 * 1024 * 1024).default(256 * 1024).describe("Bytes of input kept per session until the game acknowledges them; beyond it an input gets messages.inputDropped."),
-  inputRetainTotalBytes: int(0, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024).describe("Bytes of unacknowledged input kept for all sessions together; beyond it an input gets messages.inputDropped."),
+  pendingInputMax: int(1, 100_000).default(200).describe("Input tuples kept per session until the game acknowledges them (held while no game is connected, replayed to the next one); beyond it an input gets messages.inputDropped."),
+  inputRetainBytes: int(1024, 1024 * 1024 * 1024).default(256 * 1024).describe("Bytes of input kept per session until the game acknowledges them; beyond it an input gets messages.inputDropped."),
+  inputRetainTotalBytes: int(1024, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024).describe("Bytes of unacknowledged input kept for all sessions together; beyond it an input gets messages.inputDropped."),
 }).describe("Limits on what clients may do.");
 
 const messagesSchema = z.strictObject({

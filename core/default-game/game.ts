@@ -47,6 +47,9 @@ export interface DefaultGame {
 
 const MAX_QUEUED_LINES = 20;
 
+/** How long a stopping game waits for the input it already took in to finish running. */
+const DRAIN_TIMEOUT_MS = 2000;
+
 /** Opens the database (throws GameDbError with a one-line message) and connects to the portal. */
 export function startDefaultGame(options: DefaultGameOptions): DefaultGame {
   const db = GameDb.open(options.dbPath);
@@ -60,6 +63,10 @@ export function startDefaultGame(options: DefaultGameOptions): DefaultGame {
 
   const finish = async (handBack: StopMode | undefined, exitCode: number | undefined): Promise<void> => {
     stopping = true;
+    // Input taken in before this point still runs (a reload loses nothing); what players type from
+    // now on stays with the portal, unacknowledged, for the next game process.
+    game.pauseInput();
+    await Promise.race([queues.drain(), new Promise((r) => setTimeout(r, DRAIN_TIMEOUT_MS).unref())]);
     accounts.close();
     if (handBack && !game.ready) log.info({ mode: handBack }, "portal link is down; nothing to hand back");
     else if (handBack) {
@@ -96,7 +103,7 @@ export function startDefaultGame(options: DefaultGameOptions): DefaultGame {
 
   const onLine = async (sessid: string, line: string): Promise<void> => {
     const s = game.get(sessid);
-    if (!s || stopping) return;
+    if (!s) return;
     if (!s.logged_in) return loginInput(ctx, s, line, (ss, l) => commands.runPreLogin(ss, l));
     if (!accountOf(ctx, s)) {
       game.disconnect(s, "Your account no longer exists.");
@@ -105,8 +112,8 @@ export function startDefaultGame(options: DefaultGameOptions): DefaultGame {
     await commands.run(s, line);
   };
 
+  // Input the SDK delivers was taken in (acknowledged), even while stopping: it is queued and run before the hand-back.
   const onInput = (s: GameSession, name: string, args: unknown[], kwargs: Kwargs): void => {
-    if (stopping) return;
     if (isBot(s)) return handleBotInput(ctx, s, name, args, kwargs);
     if (name !== "text") return;
     const line = String(args[0] ?? "");

@@ -27,6 +27,11 @@ export class SessionQueues {
     return true;
   }
 
+  /** Resolves when every line queued so far has run (lines queued meanwhile are waited for too). */
+  async drain(): Promise<void> {
+    while (this.tails.size > 0) await Promise.all([...this.tails.values()].map((e) => e.tail));
+  }
+
   /** Forgets a session's queue (already running work still finishes). */
   drop(sessid: string): void {
     this.tails.delete(sessid);

@@ -19,22 +19,29 @@ export interface GameLinkOptions {
   backoff?: BackoffPolicy;
   clock?: Clock;
   logger?: Logger;
-  link?: Partial<Pick<LinkConfig, "maxFrameBytes" | "batchMaxBytes" | "heartbeatMs" | "maxBufferedBytes">>;
+  link?: Partial<Pick<LinkConfig, "maxFrameBytes" | "batchMaxBytes" | "heartbeatMs" | "heartbeatTimeoutMs" | "maxBufferedBytes">>;
   /** Opens the TCP connection (replaceable in tests). */
   dial?: (host: string, port: number) => Socket;
 }
 
 export interface GameLinkEvents {
-  message(msg: PortalToGame): void;
+  /** The messages of one frame, in order (unknown ops already dropped). */
+  frame(msgs: PortalToGame[]): void;
   /** The link dropped; a reconnect is scheduled unless stop() was called. */
   down(err?: PortalError): void;
 }
 
 export const GAME_RECONNECT: BackoffPolicy = { initialMs: 1000, factor: 1.5, maxMs: 10_000 };
 
-/** The game's end of the link: dials the portal, says hello, and redials with back-off when the link drops. */
+/**
+ * The game's end of the link: dials the portal, says hello, and redials with back-off when the link
+ * drops. `hello` is always the first frame on a connection; nothing else is sent until the portal has
+ * answered it with a complete portal-sync (`send()` returns false until then).
+ */
 export class GameLinkClient {
   private conn: LinkConnection | undefined;
+  /** True once the portal finished its portal-sync on the current connection. */
+  private linked = false;
   private timer: TimerHandle | undefined;
   private stopped = true;
   private readonly backoff: Backoff;
@@ -48,8 +55,9 @@ export class GameLinkClient {
     this.clock = options.clock ?? systemClock;
   }
 
+  /** True between the end of the portal's portal-sync and the next link drop: only then can messages be sent. */
   get connected(): boolean {
-    return this.conn !== undefined && !this.conn.closed;
+    return this.linked && this.conn !== undefined && !this.conn.closed;
   }
 
   start(): void {
@@ -87,32 +95,47 @@ export class GameLinkClient {
     const port = this.options.port ?? DEFAULT_CONFIG.link.port;
     const socket = (this.options.dial ?? ((h, p) => netConnect({ host: h, port: p })))(host, port);
     const conn = new LinkConnection(socket, { ...DEFAULT_CONFIG.link, ...this.options.link }, {
-      message: (raw) => {
-        const parsed = parsePortalMessage(raw);
-        if (!parsed.ok) {
-          this.options.logger?.warn({ code: ErrorCodes.LINK_UNKNOWN_OP, op: parsed.op }, "unknown message from the portal ignored");
-          return;
-        }
-        if (parsed.msg.op === "portal-sync") this.backoff.reset();
-        if (parsed.msg.op === "error") {
-          this.options.logger?.warn({ code: parsed.msg.code as never }, `portal: ${parsed.msg.message}`);
-          if (parsed.msg.code === ErrorCodes.LINK_REPLACED) {
-            // Another game process holds the link now; redialing would only take it back and forth.
-            this.options.logger?.error({ code: ErrorCodes.LINK_REPLACED }, "another game process connected to the portal; this one stops reconnecting");
-            this.stopped = true;
+      message: () => undefined,
+      frame: (raws) => {
+        if (this.conn !== conn) return;
+        const msgs: PortalToGame[] = [];
+        for (const raw of raws) {
+          const parsed = parsePortalMessage(raw);
+          if (!parsed.ok) {
+            this.options.logger?.warn({ code: ErrorCodes.LINK_UNKNOWN_OP, op: parsed.op }, "unknown message from the portal ignored");
+            continue;
           }
+          const msg = parsed.msg;
+          if (msg.op === "portal-sync") this.linked = false;
+          if (msg.op === "portal-sync-end") {
+            this.linked = true;
+            this.backoff.reset();
+          }
+          if (msg.op === "error") {
+            this.options.logger?.warn({ code: msg.code as never }, `portal: ${msg.message}`);
+            if (msg.code === ErrorCodes.LINK_REPLACED) {
+              // Another game process holds the link now; redialing would only take it back and forth.
+              this.options.logger?.error({ code: ErrorCodes.LINK_REPLACED }, "another game process connected to the portal; this one stops reconnecting");
+              this.stopped = true;
+            }
+          }
+          msgs.push(msg);
         }
-        this.events.message(parsed.msg);
+        if (msgs.length > 0) this.events.frame(msgs);
       },
       fault: (err) => this.options.logger?.warn({ code: err.code }, err.message),
       closed: (err) => {
-        if (this.conn === conn) this.conn = undefined;
+        if (this.conn !== conn) return;
+        this.conn = undefined;
+        this.linked = false;
         this.events.down(err);
         this.scheduleRedial();
       },
     });
     this.conn = conn;
-    socket.once("connect", () => conn.send({ op: "hello", version: LINK_VERSION, secret: this.options.secret, pid: process.pid, info: this.options.info ?? {} }));
+    this.linked = false;
+    // Queued before anything else can be, so it is the first frame (the socket buffers it until connected).
+    conn.send({ op: "hello", version: LINK_VERSION, secret: this.options.secret, pid: process.pid, info: this.options.info ?? {} });
   }
 
   private scheduleRedial(): void {

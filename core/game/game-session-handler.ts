@@ -1,6 +1,7 @@
 import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError } from "../errors/portal-error.js";
-import type { PortalToGame, RestartMode, StopMode } from "../link/link-messages.js";
+import { chunkBySize, syncChunkBudget } from "../link/chunks.js";
+import type { GameToPortal, LinkLimits, PortalToGame, RestartMode, StopMode, SyncEntry } from "../link/link-messages.js";
 import type { Logger } from "../logging/logger.js";
 import { normalizeOutput, type CommandTuple, type Kwargs, type OutputSpec } from "../messages/command-tuple.js";
 import type { LaunchResult } from "../plugins/launcher.js";
@@ -33,6 +34,15 @@ export interface GameSessionHandlerOptions extends GameLinkOptions {
   requestTimeoutMs?: number;
 }
 
+/** A portal-sync being received in parts. */
+interface IncomingSync {
+  mode: RestartMode;
+  portalId: string;
+  portalRun: number;
+  entries: SyncEntry[];
+  fresh: Set<SessionId>;
+}
+
 interface Waiting {
   resolve(v: unknown): void;
   reject(e: Error): void;
@@ -52,12 +62,21 @@ export class GameSessionHandler {
   private readonly logger: Logger | undefined;
   private nextId = 1;
   private synced = false;
+  private incoming: IncomingSync | undefined;
+  /** Highest input sequence number taken in, per session (kept across reconnects of this process, so a replay runs nothing twice). */
+  private readonly inputSeen = new Map<SessionId, number>();
+  /** Highest sequence number the portal knows this game took in, per session. */
+  private readonly inputAcked = new Map<SessionId, number>();
+  /** The newest announcement generation received (portal-sync, session-connect); a clean sync names it. */
+  private generation = 0;
+  private limits: LinkLimits = { max_frame_bytes: 16 * 1024 * 1024, max_server_data_bytes: 1024 * 1024 };
+  private inputPaused = false;
 
   constructor(private readonly options: GameSessionHandlerOptions) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger;
     this.link = new GameLinkClient(options, {
-      message: (msg) => this.onMessage(msg),
+      frame: (msgs) => this.onFrame(msgs),
       down: () => this.onDown(),
     });
   }
@@ -117,20 +136,53 @@ export class GameSessionHandler {
     for (const s of all) this.safely("onDisconnect", () => this.options.callbacks?.onDisconnect?.(s));
   }
 
-  /** Sends one session's state to the portal (flags merged there). */
-  syncSession(session: GameSession): void {
-    this.link.send({ op: "session-sync", sessions: [session.toSyncData()], clean: false });
+  /**
+   * Sends one session's state to the portal (flags merged there). False when the link is down, or
+   * when its server_data is over the portal's cap (then nothing is sent; PORTAL_ERR_SERVER_DATA_TOO_LARGE is logged).
+   */
+  syncSession(session: GameSession): boolean {
+    const { entry, refusal } = this.syncEntry(session);
+    if (refusal) {
+      this.logger?.warn({ code: ErrorCodes.SERVER_DATA_TOO_LARGE, sessid: session.sessid }, refusal);
+      return false;
+    }
+    return this.link.send({ op: "session-sync", sessions: [entry], clean: false });
   }
 
   /**
-   * Hands every session's state to the portal (clean sync: the portal drops sessions the game
-   * no longer has). Resolves once written to the socket. Call before exiting for a reload.
+   * Stops taking in input: from now on the portal keeps what players type (unacknowledged) and gives
+   * it to the next game process. Call it when you start shutting down for a reload, finish the work
+   * already taken in, then `handBack()`. It lasts until the link reconnects.
    */
-  handBack(): Promise<void> {
-    const sent = this.link.send({ op: "session-sync", sessions: [...this.sessions.values()].map((s) => s.toSyncData()), clean: true });
-    if (!sent) return Promise.reject(new PortalError(ErrorCodes.LINK_DOWN, "portal link is down; state not handed back"));
-    this.link.flush();
-    return Promise.resolve();
+  pauseInput(): void {
+    this.inputPaused = true;
+  }
+
+  /**
+   * Hands every session's state to the portal (a clean sync, in parts when large: the portal drops
+   * sessions this game no longer has, but never one announced after the newest announcement this
+   * game received). Pauses input first. Resolves when the portal confirms it took the whole state,
+   * so all output sent before it has reached the portal; rejects when the link is down, when the
+   * portal refused part of it, or when a session's server_data is over the portal's cap (that
+   * session keeps its previous server_data; the rest is handed back). Call before exiting for a reload.
+   */
+  async handBack(): Promise<void> {
+    this.pauseInput();
+    if (!this.link.connected) throw new PortalError(ErrorCodes.LINK_DOWN, "portal link is down; state not handed back");
+    const refused: string[] = [];
+    const entries = [...this.sessions.values()].map((s) => {
+      const { entry, refusal } = this.syncEntry(s);
+      if (refusal) refused.push(`${s.sessid}: ${refusal}`);
+      return entry;
+    });
+    const parts = chunkBySize(entries, (e) => JSON.stringify(e).length, syncChunkBudget(this.limits.max_frame_bytes, 256 * 1024));
+    if (parts.length === 0) parts.push([]);
+    const gen = this.generation;
+    for (const part of parts.slice(0, -1)) this.link.send({ op: "session-sync", sessions: part, clean: true, gen, more: true });
+    await this.request((id) => ({ op: "session-sync", sessions: parts[parts.length - 1]!, clean: true, gen, id }));
+    if (refused.length > 0) {
+      throw new PortalError(ErrorCodes.SERVER_DATA_TOO_LARGE, `state handed back except server_data of ${refused.length} session(s): ${refused.slice(0, 5).join("; ")}`);
+    }
   }
 
   /** Asks the portal to start a protocol plugin by dotted path (an IRC bot, an RSS feed, ...). */
@@ -153,7 +205,16 @@ export class GameSessionHandler {
     this.link.send({ op: "shutdown", scope: "portal" });
   }
 
-  private request<T>(build: (id: number) => Parameters<GameLinkClient["send"]>[0]): Promise<T> {
+  /** A session's sync entry; server_data over the portal's cap is left out (the portal keeps the previous one). */
+  private syncEntry(session: GameSession): { entry: Partial<SyncData> & { sessid: SessionId }; refusal?: string } {
+    const entry = session.toSyncData();
+    const bytes = Buffer.byteLength(JSON.stringify(entry.server_data));
+    if (bytes <= this.limits.max_server_data_bytes) return { entry };
+    const { server_data: _left, ...rest } = entry;
+    return { entry: rest, refusal: `server_data of ${bytes} bytes is over the portal's limit of ${this.limits.max_server_data_bytes}` };
+  }
+
+  private request<T>(build: (id: number) => GameToPortal): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       if (!this.link.send(build(id))) {
@@ -168,13 +229,79 @@ export class GameSessionHandler {
     });
   }
 
-  private onMessage(msg: PortalToGame): void {
+  /**
+   * One frame from the portal. Its input is taken in first: new sequence numbers are recorded and
+   * acknowledged (written at once), and only then do the callbacks run, in message order. A crash in
+   * the middle of a frame therefore loses that frame's remaining input rather than running any
+   * input twice; input received while paused is neither taken in nor acknowledged.
+   */
+  private onFrame(msgs: PortalToGame[]): void {
+    // A new portal-sync (a reconnect) ends a pause: the portal replays what was not taken in.
+    if (msgs.some((m) => m.op === "portal-sync")) this.inputPaused = false;
+    const fresh = this.inputPaused ? undefined : this.takeIn(msgs);
+    for (const msg of msgs) this.onMessage(msg, fresh);
+  }
+
+  /** Records which tuples of the frame's data-in are new, acknowledges them, and returns them per message. */
+  private takeIn(msgs: PortalToGame[]): Map<PortalToGame, CommandTuple[]> {
+    const fresh = new Map<PortalToGame, CommandTuple[]>();
+    for (const msg of msgs) {
+      if (msg.op === "session-connect") {
+        this.inputSeen.set(msg.session.sessid, 0);
+        this.inputAcked.set(msg.session.sessid, 0);
+      } else if (msg.op === "portal-sync-sessions") {
+        for (const e of msg.sessions) {
+          const acked = Math.max(0, e.input_seq - 1);
+          this.inputAcked.set(e.sessid, acked);
+          this.inputSeen.set(e.sessid, Math.max(acked, this.inputSeen.get(e.sessid) ?? 0));
+        }
+      } else if (msg.op === "data-in") {
+        const seen = this.inputSeen.get(msg.sessid) ?? msg.seq - 1;
+        if (msg.seq > seen + 1) this.logger?.warn({ code: ErrorCodes.LINK_ACK, sessid: msg.sessid, expected: seen + 1, got: msg.seq }, "input sequence gap from the portal");
+        const skip = Math.max(0, seen + 1 - msg.seq);
+        fresh.set(msg, msg.cmds.slice(skip));
+        this.inputSeen.set(msg.sessid, Math.max(seen, msg.seq + msg.cmds.length - 1));
+      }
+    }
+    const seqs: Record<SessionId, number> = {};
+    let any = false;
+    for (const msg of msgs) {
+      if (msg.op !== "data-in") continue;
+      const seen = this.inputSeen.get(msg.sessid)!;
+      if (seen > (this.inputAcked.get(msg.sessid) ?? 0)) {
+        seqs[msg.sessid] = seen;
+        this.inputAcked.set(msg.sessid, seen);
+        any = true;
+      }
+    }
+    if (any && this.link.send({ op: "ack", seqs })) this.link.flush();
+    return fresh;
+  }
+
+  private onMessage(msg: PortalToGame, fresh: Map<PortalToGame, CommandTuple[]> | undefined): void {
     const cb = this.options.callbacks ?? {};
     switch (msg.op) {
       case "portal-sync":
-        this.applySync(msg.mode, msg.sessions, new Set(msg.fresh), msg.portal_id, msg.portal_run);
+        this.synced = false;
+        this.generation = Math.max(this.generation, msg.gen);
+        this.limits = msg.limits;
+        this.incoming = { mode: msg.mode, portalId: msg.portal_id, portalRun: msg.portal_run, entries: [], fresh: new Set() };
         return;
+      case "portal-sync-sessions":
+        if (!this.incoming) return;
+        for (const e of msg.sessions) this.incoming.entries.push(e);
+        for (const id of msg.fresh) this.incoming.fresh.add(id);
+        return;
+      case "portal-sync-end": {
+        const sync = this.incoming;
+        this.incoming = undefined;
+        if (!sync) return;
+        this.generation = Math.max(this.generation, msg.gen);
+        this.applySync(sync.mode, sync.entries, sync.fresh, sync.portalId, sync.portalRun);
+        return;
+      }
       case "session-connect": {
+        this.generation = Math.max(this.generation, msg.gen);
         const session = new GameSession(msg.session);
         this.sessions.set(session.sessid, session);
         this.safely("onConnect", () => cb.onConnect?.(session));
@@ -190,7 +317,7 @@ export class GameSessionHandler {
       case "session-disconnect": {
         const session = this.sessions.get(msg.sessid);
         if (!session) return;
-        this.sessions.delete(msg.sessid);
+        this.forget(msg.sessid);
         this.safely("onDisconnect", () => cb.onDisconnect?.(session));
         return;
       }
@@ -202,8 +329,9 @@ export class GameSessionHandler {
       }
       case "data-in": {
         const session = this.sessions.get(msg.sessid);
-        if (!session) return;
-        for (const [name, args, kwargs] of msg.cmds) {
+        const cmds = fresh?.get(msg);
+        if (!session || !cmds) return;
+        for (const [name, args, kwargs] of cmds) {
           if (name === "text") session.cmd_last = this.clock.now() / 1000;
           this.safely("onInput", () => cb.onInput?.(session, name, args, kwargs));
         }
@@ -229,18 +357,19 @@ export class GameSessionHandler {
   }
 
   /** Replaces the session table with the portal's: stale entries go (no cross-wired ids after a portal restart). */
-  private applySync(mode: RestartMode, data: SyncData[], fresh: Set<SessionId>, portalId: string, portalRun: number): void {
+  private applySync(mode: RestartMode, data: SyncEntry[], fresh: Set<SessionId>, portalId: string, portalRun: number): void {
     const cb = this.options.callbacks ?? {};
     const previous = this.sessions;
     const next = new Map<SessionId, GameSession>();
     const restored: GameSession[] = [];
     const added: GameSession[] = [];
-    for (const d of data) {
+    for (const { input_seq: _seq, ...d } of data) {
       const session = new GameSession(d);
       next.set(session.sessid, session);
       (fresh.has(session.sessid) ? added : restored).push(session);
     }
     const gone = [...previous.values()].filter((s) => !next.has(s.sessid));
+    for (const id of [...this.inputSeen.keys()]) if (!next.has(id)) this.forget(id);
     this.sessions.clear();
     for (const [k, v] of next) this.sessions.set(k, v);
     this.synced = true;
@@ -249,8 +378,16 @@ export class GameSessionHandler {
     for (const s of added) this.safely("onConnect", () => cb.onConnect?.(s));
   }
 
+  /** Drops a session's input bookkeeping (it is gone). */
+  private forget(sessid: SessionId): void {
+    this.sessions.delete(sessid);
+    this.inputSeen.delete(sessid);
+    this.inputAcked.delete(sessid);
+  }
+
   private onDown(): void {
     this.synced = false;
+    this.incoming = undefined;
     this.failWaiting("portal link went down");
     this.safely("onLinkDown", () => this.options.callbacks?.onLinkDown?.());
   }

@@ -7,12 +7,21 @@ export interface LinkConnectionOptions {
   maxFrameBytes: number;
   batchMaxBytes: number;
   heartbeatMs: number;
+  /** A peer silent this long is dropped (PORTAL_ERR_LINK_TIMEOUT); default three heartbeats. */
+  heartbeatTimeoutMs?: number;
   maxBufferedBytes: number;
+  /** Largest frame accepted until raiseFrameLimit() (e.g. from a peer that has not authenticated yet); defaults to maxFrameBytes. */
+  initialMaxFrameBytes?: number;
 }
 
 export interface LinkConnectionEvents {
   /** One decoded message (any JSON value; the owner validates it). Ping/pong never reach here. */
   message(raw: unknown): void;
+  /**
+   * Optional: all messages of one frame at once (ping/pong removed), instead of `message` one by one.
+   * Lets the game SDK acknowledge a frame's input before it runs any callback.
+   */
+  frame?(raws: unknown[]): void;
   /** A fault that did not end the connection (bad JSON in one frame, an unsendable message). */
   fault(err: PortalError): void;
   /** The connection is gone; `err` says why when it was not a clean close. Called once. */
@@ -37,7 +46,7 @@ export class LinkConnection {
     private readonly options: LinkConnectionOptions,
     private readonly events: LinkConnectionEvents,
   ) {
-    this.decoder = new FrameDecoder(options.maxFrameBytes);
+    this.decoder = new FrameDecoder(options.initialMaxFrameBytes ?? options.maxFrameBytes, { raisableTo: options.maxFrameBytes });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (err) => this.finish(new PortalError(ErrorCodes.LINK_SOCKET, `link socket error: ${err.message}`, {}, { cause: err })));
@@ -52,6 +61,17 @@ export class LinkConnection {
 
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  /** Accepts frames up to `n` bytes from now on (after a peer authenticated). */
+  raiseFrameLimit(n: number): void {
+    this.decoder.setMaxFrameBytes(n);
+    // Frames that arrived in the same chunk as the one that raised the limit may be held by the decoder, unjudged: read them now.
+    if (this.decoder.pendingBytes > 0) {
+      queueMicrotask(() => {
+        if (!this.isClosed) this.onData(Buffer.alloc(0));
+      });
+    }
   }
 
   /** Queues a message; pending messages go out together in as few frames as fit. */
@@ -136,19 +156,28 @@ export class LinkConnection {
         this.events.fault(new PortalError(ErrorCodes.LINK_MESSAGE, `frame is not valid JSON: ${errorMessage(err)}`));
         continue;
       }
+      const messages: unknown[] = [];
       for (const raw of Array.isArray(parsed) ? parsed : [parsed]) {
-        if (this.isClosed) return;
         const op = (raw as { op?: unknown } | null)?.op;
         if (op === "ping") this.send({ op: "pong" });
-        else if (op !== "pong") this.events.message(raw);
+        else if (op !== "pong") messages.push(raw);
+      }
+      if (this.events.frame) {
+        if (messages.length > 0) this.events.frame(messages);
+        continue;
+      }
+      for (const raw of messages) {
+        if (this.isClosed) return;
+        this.events.message(raw);
       }
     }
   }
 
   private tick(): void {
     const silentFor = Date.now() - this.lastReceived;
-    if (silentFor > 3 * this.options.heartbeatMs) {
-      this.destroy(new PortalError(ErrorCodes.LINK_TIMEOUT, `link peer silent for more than ${3 * this.options.heartbeatMs} ms`));
+    const limit = this.options.heartbeatTimeoutMs ?? 3 * this.options.heartbeatMs;
+    if (silentFor > limit) {
+      this.destroy(new PortalError(ErrorCodes.LINK_TIMEOUT, `link peer silent for more than ${limit} ms`));
       return;
     }
     // Ask for a sign of life whenever the peer has been quiet, however much we are sending.

@@ -1,6 +1,7 @@
 import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError, errorMessage } from "../errors/portal-error.js";
 import type { Logger } from "../logging/logger.js";
+import type { Launcher } from "../plugins/launcher.js";
 import type { PortalSessionHandler } from "../sessions/portal-session-handler.js";
 import type { GameChannel } from "./game-channel.js";
 import type { GameToPortal, StopMode } from "./link-messages.js";
@@ -18,6 +19,7 @@ export interface PortalControl {
 export class LinkDispatcher {
   constructor(
     private readonly handler: PortalSessionHandler,
+    private readonly launcher: Launcher,
     private readonly channel: GameChannel,
     private readonly control: PortalControl,
     private readonly logger: Logger,
@@ -39,17 +41,20 @@ export class LinkDispatcher {
         h.server_disconnect_all(msg.reason ?? undefined);
         return;
       case "session-sync":
-        h.server_session_sync(msg.sessions, msg.clean);
+        this.sessionSync(msg);
+        return;
+      case "ack":
+        h.server_ack(msg.seqs);
         return;
       case "server-connect":
         this.serverConnect(msg.id, msg.path, msg.config ?? {});
         return;
       case "reload":
-        h.onGameStopRequested(msg.mode ?? "reload");
+        h.runState.requestStop(msg.mode ?? "reload");
         this.control.gameStopRequested(msg.mode ?? "reload");
         return;
       case "shutdown":
-        h.onGameStopRequested("shutdown");
+        h.runState.requestStop("shutdown");
         if (msg.scope === "portal") this.control.portalShutdownRequested();
         else this.control.gameStopRequested("shutdown");
         return;
@@ -63,8 +68,31 @@ export class LinkDispatcher {
     }
   }
 
+  /** A session-sync part; the last part of one carrying an `id` gets a reply (what `handBack()` waits for). */
+  private sessionSync(msg: Extract<GameToPortal, { op: "session-sync" }>): void {
+    let outcome;
+    try {
+      outcome = this.handler.server_session_sync(msg.sessions, msg.clean, { ...(msg.gen !== undefined ? { gen: msg.gen } : {}), ...(msg.more !== undefined ? { more: msg.more } : {}) });
+    } catch (err) {
+      if (msg.id !== undefined && err instanceof PortalError) this.channel.send({ op: "reply", id: msg.id, ok: false, error: { code: err.code, message: err.message } });
+      throw err;
+    }
+    if (!outcome) return;
+    for (const r of outcome.refused) this.channel.send({ op: "error", code: r.code, message: `session ${r.sessid}: ${r.message}`, ref_op: "session-sync" });
+    if (msg.id === undefined) return;
+    if (outcome.refused.length === 0) {
+      this.channel.send({ op: "reply", id: msg.id, ok: true, result: { applied: outcome.applied, closed: outcome.closed } });
+      return;
+    }
+    const first = outcome.refused[0]!;
+    this.channel.send({
+      op: "reply", id: msg.id, ok: false,
+      error: { code: first.code, message: `${outcome.refused.length} session(s) not taken whole: ${outcome.refused.slice(0, 5).map((r) => `${r.sessid} (${r.message})`).join("; ")}` },
+    });
+  }
+
   private serverConnect(id: number, path: string, config: Record<string, unknown>): void {
-    this.handler.server_connect(path, config).then(
+    this.launcher.launch(path, config).then(
       (result) => this.channel.send({ op: "reply", id, ok: true, result }),
       (err: unknown) => {
         const e = err instanceof PortalError ? err : new PortalError(ErrorCodes.PLUGIN_START, errorMessage(err));

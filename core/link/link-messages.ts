@@ -3,21 +3,29 @@ import { isCommandTuple } from "../messages/command-tuple.js";
 import type { ConnectSyncData, SessionId, SyncData } from "../sessions/session-data.js";
 
 /** Link protocol version; both ends state it in the handshake. See docs/link-protocol.md. */
-export const LINK_VERSION = 1;
+export const LINK_VERSION = 2;
 
 /** Why the game (re)connected: what the portal last knew of the previous game process. */
 export type RestartMode = "cold" | "reload" | "reset" | "crash";
 export type StopMode = "reload" | "reset" | "shutdown";
 export interface WireError { code: string; message: string }
 
+/** One session in a portal sync: its state plus the sequence number the portal will give its next unacknowledged input. */
+export type SyncEntry = SyncData & { input_seq: number };
+
+/** Limits the portal tells the game in portal-sync, so the game can keep its messages within them. */
+export interface LinkLimits { max_frame_bytes: number; max_server_data_bytes: number }
+
 /** Portal → game. */
 export type PortalToGame =
-  | { op: "portal-sync"; version: number; mode: RestartMode; portal_id: string; portal_run: number; portal_start_time: number; sessions: SyncData[]; fresh: SessionId[] }
-  | { op: "session-connect"; session: SyncData }
+  | { op: "portal-sync"; version: number; mode: RestartMode; portal_id: string; portal_run: number; portal_start_time: number; gen: number; total: number; limits: LinkLimits }
+  | { op: "portal-sync-sessions"; sessions: SyncEntry[]; fresh: SessionId[] }
+  | { op: "portal-sync-end"; gen: number }
+  | { op: "session-connect"; session: SyncData; gen: number }
   | { op: "session-connect-sync"; session: ConnectSyncData }
   | { op: "session-disconnect"; sessid: SessionId }
   | { op: "disconnect-all" }
-  | { op: "data-in"; sessid: SessionId; cmds: CommandTuple[] }
+  | { op: "data-in"; sessid: SessionId; seq: number; cmds: CommandTuple[] }
   | { op: "server-stop"; mode: StopMode }
   | { op: "reply"; id: number; ok: true; result?: unknown }
   | { op: "reply"; id: number; ok: false; error: WireError }
@@ -31,7 +39,8 @@ export type GameToPortal =
   | { op: "login"; sessid: SessionId; uid: number | string; uname?: string | null }
   | { op: "disconnect"; sessid: SessionId; reason?: string }
   | { op: "disconnect-all"; reason?: string }
-  | { op: "session-sync"; sessions: (Partial<SyncData> & { sessid: SessionId })[]; clean: boolean }
+  | { op: "session-sync"; sessions: (Partial<SyncData> & { sessid: SessionId })[]; clean: boolean; gen?: number; more?: boolean; id?: number }
+  | { op: "ack"; seqs: Record<SessionId, number> }
   | { op: "server-connect"; id: number; path: string; config?: Record<string, unknown> }
   | { op: "data-out"; sessid: SessionId; cmds: CommandTuple[] }
   | { op: "reload"; mode?: "reload" | "reset" }
@@ -49,6 +58,11 @@ const isSessid = (v: unknown): v is string => typeof v === "string" && v.length 
 const isId = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
 const optStr = (v: unknown) => v === undefined || v === null || typeof v === "string";
 const isTuples = (v: unknown) => Array.isArray(v) && v.every(isCommandTuple);
+const isSeq = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+const isAcks = (v: unknown) => isObj(v) && Object.entries(v).every(([k, n]) => isSessid(k) && isSeq(n));
+
+const syncExtras = (m: Record<string, unknown>) =>
+  m.more !== undefined && typeof m.more !== "boolean" ? "more" : m.id !== undefined && !isId(m.id) ? "id" : undefined;
 
 /** Shape checks for what a game may send; each returns the name of the first bad field, or undefined. */
 const GAME_CHECKS: Record<GameOp, (m: Record<string, unknown>) => string | undefined> = {
@@ -57,7 +71,11 @@ const GAME_CHECKS: Record<GameOp, (m: Record<string, unknown>) => string | undef
   disconnect: (m) => (!isSessid(m.sessid) ? "sessid" : !optStr(m.reason) ? "reason" : undefined),
   "disconnect-all": (m) => (!optStr(m.reason) ? "reason" : undefined),
   "session-sync": (m) =>
-    !Array.isArray(m.sessions) || !m.sessions.every((s) => isObj(s) && isSessid(s.sessid)) ? "sessions" : typeof m.clean !== "boolean" ? "clean" : undefined,
+    !Array.isArray(m.sessions) || !m.sessions.every((s) => isObj(s) && isSessid(s.sessid)) ? "sessions"
+      : typeof m.clean !== "boolean" ? "clean"
+        : m.clean ? (!isSeq(m.gen) ? "gen" : undefined) ?? syncExtras(m)
+          : m.gen !== undefined && !isSeq(m.gen) ? "gen" : syncExtras(m),
+  ack: (m) => (!isAcks(m.seqs) ? "seqs" : undefined),
   "server-connect": (m) => (!isId(m.id) ? "id" : !isStr(m.path) ? "path" : m.config !== undefined && !isObj(m.config) ? "config" : undefined),
   "data-out": (m) => (!isSessid(m.sessid) ? "sessid" : !isTuples(m.cmds) ? "cmds" : undefined),
   reload: (m) => (m.mode !== undefined && m.mode !== "reload" && m.mode !== "reset" ? "mode" : undefined),
@@ -80,7 +98,7 @@ export function parseGameMessage(raw: unknown): ParseResult<GameToPortal> {
 }
 
 const PORTAL_OPS: ReadonlySet<string> = new Set<PortalOp>([
-  "portal-sync", "session-connect", "session-connect-sync", "session-disconnect", "disconnect-all",
+  "portal-sync", "portal-sync-sessions", "portal-sync-end", "session-connect", "session-connect-sync", "session-disconnect", "disconnect-all",
   "data-in", "server-stop", "reply", "error", "ping", "pong",
 ]);
 

@@ -27,6 +27,8 @@ export interface LauncherServices {
   logger: Logger;
   clock: Clock;
   info: PortalInfo;
+  /** Where the sessions of launched plugins are handed over (the portal's session handler). */
+  sessions: SessionHost;
 }
 
 interface Running {
@@ -67,7 +69,6 @@ export class ProtocolLauncher implements Launcher {
   private readonly failures: PluginListing[] = [];
   private readonly packages: PackageLoader;
   private counter = 0;
-  private host: SessionHost | undefined;
 
   constructor(
     private readonly root: DependencyContainer,
@@ -79,11 +80,6 @@ export class ProtocolLauncher implements Launcher {
       packages: options.packages ?? [], allowPackages: options.allowPackages ?? [],
       ...(options.resolveFrom !== undefined ? { resolveFrom: options.resolveFrom } : {}),
     });
-  }
-
-  /** Connects the launcher to the session handler (which itself needs the launcher for `server_connect`). */
-  attachSessions(host: SessionHost): void {
-    this.host = host;
   }
 
   /** Loads every package in `plugins.packages`; each failure is logged with its code and the package's name. */
@@ -154,8 +150,7 @@ export class ProtocolLauncher implements Launcher {
 
   private async start(id: string, manifest: PluginManifest, config: unknown): Promise<void> {
     const { path } = manifest;
-    const host = this.host;
-    if (!host) throw new PortalError(ErrorCodes.PORTAL_STATE, "the launcher has no session handler attached");
+    const host = this.services.sessions;
     const logger = this.services.logger.child({ plugin: path });
     const port = new PluginPort(host, manifest.direction, logger);
     const ctx: PluginContext = {

@@ -1,29 +1,54 @@
 import type { PortalConfig } from "../config/portal-config.js";
 import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError } from "../errors/portal-error.js";
+import { chunkBySize, syncChunkBudget } from "../link/chunks.js";
 import type { GameChannel } from "../link/game-channel.js";
-import { LINK_VERSION, type RestartMode, type StopMode } from "../link/link-messages.js";
+import { GameRunState } from "../link/game-run-state.js";
+import { LINK_VERSION, type RestartMode, type StopMode, type SyncEntry } from "../link/link-messages.js";
 import type { Logger } from "../logging/logger.js";
 import { prepareTuples, type CommandTuple } from "../messages/command-tuple.js";
-import type { Launcher, LaunchResult } from "../plugins/launcher.js";
 import type { Clock } from "../time/clock.js";
 import { ConnectionThrottle } from "./connection-throttle.js";
 import { InputGuard } from "./input-guard.js";
 import { dispatchOutput } from "./output-dispatcher.js";
-import { PendingInput } from "./pending-input.js";
+import { InputLedger } from "./input-ledger.js";
 import { CORE, type PortalSession } from "./portal-session.js";
 import { findBadSyncKey, type SessionId, type SyncData } from "./session-data.js";
 import type { SessidAllocator } from "./sessid-allocator.js";
 import type { SessionHost } from "../plugins/plugin-port.js";
 
 export interface HandlerDeps {
-  config: Pick<PortalConfig, "limits" | "messages" | "serverName" | "portalId">;
+  config: Pick<PortalConfig, "limits" | "messages" | "serverName" | "portalId"> & { link?: Pick<PortalConfig["link"], "maxFrameBytes" | "batchMaxBytes" | "maxServerDataBytes"> };
   clock: Clock;
   logger: Logger;
   allocator: SessidAllocator;
   channel: GameChannel;
-  launcher: Launcher;
+  /** How the last game process ended (shared with the link dispatcher); a fresh one when omitted. */
+  runState?: GameRunState;
 }
+
+/** One entry of a game's session-sync the portal did not take whole. */
+export interface SyncRefusal {
+  sessid: SessionId;
+  code: string;
+  message: string;
+}
+
+/** What a (possibly chunked) session-sync did, once its last part arrived. */
+export interface SyncOutcome {
+  applied: number;
+  refused: SyncRefusal[];
+  closed: number;
+}
+
+interface OpenSync {
+  clean: boolean;
+  known: Set<SessionId>;
+  applied: number;
+  refused: SyncRefusal[];
+}
+
+const DEFAULT_LINK = { maxFrameBytes: 16 * 1024 * 1024, batchMaxBytes: 256 * 1024, maxServerDataBytes: 1024 * 1024 };
 
 const fill = (template: string, values: Record<string, string>) => template.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m);
 
@@ -35,11 +60,16 @@ export class PortalSessionHandler implements SessionHost {
   private readonly sessions = new Map<SessionId, PortalSession>();
   private readonly throttle: ConnectionThrottle<PortalSession>;
   private readonly guard: InputGuard;
-  private readonly pending: PendingInput<PortalSession>;
-  private readonly toldRestarting = new WeakSet<PortalSession>();
+  private readonly ledger: InputLedger<PortalSession>;
+  /** Sessions told why their input waits (once per game outage, or once while queued). */
+  private readonly toldWaiting = new WeakSet<PortalSession>();
   private readonly logger: Logger;
+  private readonly link: NonNullable<HandlerDeps["config"]["link"]>;
+  readonly runState: GameRunState;
   private closingAll = false;
-  private stopRequested: StopMode | undefined;
+  /** Raised on each announcement to the game (portal-sync, session-connect); a clean sync closes only sessions announced at or before the generation it names. */
+  private generation = 0;
+  private openSync: OpenSync | undefined;
   /** Counters for metrics: inputs forwarded or held, instructions dispatched, inputs rejected, bytes of closed sessions. */
   readonly stats = {
     commandsIn: 0,
@@ -47,14 +77,13 @@ export class PortalSessionHandler implements SessionHost {
     inputsRejected: 0,
     closedBytes: new Map<string, { in: number; out: number }>(),
   };
-  /** What the next portal-sync tells the game about how the previous game process ended. */
-  restartMode: RestartMode = "cold";
-
   constructor(private readonly deps: HandlerDeps) {
     this.logger = deps.logger;
+    this.runState = deps.runState ?? new GameRunState();
+    this.link = deps.config.link ?? DEFAULT_LINK;
     const { limits } = deps.config;
     this.guard = new InputGuard(limits, deps.config.messages);
-    this.pending = new PendingInput(limits.pendingInputMax);
+    this.ledger = new InputLedger({ maxTuples: limits.pendingInputMax, maxBytes: limits.inputRetainBytes, maxTotalBytes: limits.inputRetainTotalBytes });
     this.throttle = new ConnectionThrottle(limits, deps.clock, {
       release: (s) => this.register(s),
       queued: (s, seconds) => this.tell(s, this.message("queued", { seconds: seconds.toFixed(1) })),
@@ -88,7 +117,7 @@ export class PortalSessionHandler implements SessionHost {
   }
 
   disconnect(session: PortalSession): void {
-    this.pending.drop(session);
+    this.ledger.drop(session);
     const bytes = this.stats.closedBytes.get(session.protocol_key) ?? { in: 0, out: 0 };
     bytes.in += session.bytesIn;
     bytes.out += session.bytesOut;
@@ -122,11 +151,20 @@ export class PortalSessionHandler implements SessionHost {
     if (session.protocol_flags.LOCALECHO === true) {
       for (const [name, args] of accepted) if (name === "text") this.tell(session, String(args[0] ?? ""));
     }
-    if (session[CORE].announced && this.isRegistered(session) && this.deps.channel.connected) {
-      this.deps.channel.send({ op: "data-in", sessid: session.sessid, cmds: accepted });
-      return;
+    const sendable = this.canSend(session);
+    for (const tuple of accepted) {
+      // A keep-alive (telnet NUL, the web client's idle) means nothing to a game that is away: not kept.
+      if (!sendable && tuple[0] === "idle") continue;
+      const kept = this.ledger.keep(session, tuple);
+      if (kept.kept) continue;
+      this.logger.warn({ code: ErrorCodes.INPUT_QUEUE_FULL, sessid: session.sessid, full: kept.full }, kept.full === "portal"
+        ? "input not kept: the portal-wide bound on unacknowledged input (limits.inputRetainTotalBytes) is reached"
+        : "input not kept: this session's unacknowledged input is at its bound");
+      const line = tuple[0] === "text" ? String(tuple[1][0] ?? "") : tuple[0];
+      this.tell(session, this.message("inputDropped", { line }));
     }
-    this.hold(session, accepted);
+    if (sendable) this.sendInput(session);
+    else this.explainWait(session);
   }
 
   /** Players on the portal (bots not counted): logged in, or all when asked. MSSP's PLAYERS. */
@@ -157,16 +195,28 @@ export class PortalSessionHandler implements SessionHost {
     dispatchOutput(session, ok, this.logger);
   }
 
-  server_connect(path: string, config: Record<string, unknown> = {}): Promise<LaunchResult> {
-    return this.deps.launcher.launch(path, config);
-  }
-
   server_disconnect(sessid: SessionId, reason?: string): void {
     const session = this.sessions.get(sessid);
     if (!session) return;
     this.sessions.delete(sessid);
-    this.pending.drop(session);
+    this.ledger.drop(session);
     this.closeSession(session, reason);
+  }
+
+  /**
+   * The game acknowledges input: for each session, everything up to that sequence number is taken in
+   * and forgotten here. Bad entries (never sent, not moving forward) change nothing and are reported
+   * together as one PORTAL_ERR_LINK_ACK; unknown sessions are skipped (they may have just left).
+   */
+  server_ack(seqs: Readonly<Record<SessionId, number>>): void {
+    const bad: string[] = [];
+    for (const [sessid, seq] of Object.entries(seqs)) {
+      const session = this.sessions.get(sessid);
+      if (!session) continue;
+      const result = this.ledger.ack(session, seq);
+      if (!result.ok) bad.push(`${sessid}: ${result.reason}`);
+    }
+    if (bad.length > 0) throw new PortalError(ErrorCodes.LINK_ACK, `ack refused for ${bad.length} session(s): ${bad.slice(0, 5).join("; ")}${bad.length > 5 ? "; ..." : ""}`, { count: bad.length });
   }
 
   server_disconnect_all(reason?: string): void {
@@ -180,22 +230,33 @@ export class PortalSessionHandler implements SessionHost {
     this.guarded(session, "at_login", () => session.at_login());
   }
 
-  /** Applies the game's view of sessions; with `clean`, portal sessions the game does not know are disconnected. */
-  server_session_sync(entries: readonly (Partial<SyncData> & { sessid: SessionId })[], clean: boolean): void {
-    const known = new Set<SessionId>();
-    for (const entry of entries) {
-      known.add(entry.sessid);
-      const session = this.sessions.get(entry.sessid);
-      if (!session) continue;
-      const badKey = findBadSyncKey(entry);
-      if (badKey) {
-        this.logger.warn({ code: ErrorCodes.LINK_MESSAGE, sessid: entry.sessid, key: badKey }, "session-sync entry with a bad field skipped");
-        continue;
-      }
-      session.loadSyncData(entry);
+  /**
+   * Applies the game's view of sessions, in one message or in parts (`more: true` on all but the last).
+   * With `clean`, once the last part is in, portal sessions the game does not list are disconnected,
+   * but only those announced at or before generation `gen` (the newest announcement the game had
+   * seen): a player whose session-connect was still on its way is not kicked. Returns the outcome
+   * after the last part, undefined after an earlier one.
+   */
+  server_session_sync(entries: readonly (Partial<SyncData> & { sessid: SessionId })[], clean: boolean, part: { gen?: number; more?: boolean } = {}): SyncOutcome | undefined {
+    const open = this.openSync ?? { clean, known: new Set<SessionId>(), applied: 0, refused: [] };
+    if (open.clean !== clean) {
+      this.openSync = undefined;
+      throw new PortalError(ErrorCodes.LINK_SYNC, `a ${clean ? "clean" : "partial"} session-sync arrived while a ${open.clean ? "clean" : "partial"} one was still open; the open one is abandoned and nobody is disconnected for it`);
     }
-    if (!clean) return;
-    for (const sessid of [...this.sessions.keys()]) if (!known.has(sessid)) this.server_disconnect(sessid);
+    this.openSync = part.more === true ? open : undefined;
+    for (const entry of entries) this.applySyncEntry(entry, open);
+    if (part.more === true) return undefined;
+    let closed = 0;
+    if (clean) {
+      const upTo = part.gen ?? this.generation;
+      for (const session of [...this.sessions.values()]) {
+        const core = session[CORE];
+        if (open.known.has(session.sessid) || !core.announced || core.generation > upTo) continue;
+        this.server_disconnect(session.sessid);
+        closed++;
+      }
+    }
+    return { applied: open.applied, refused: open.refused, closed };
   }
 
   // ---- portal-wide ----
@@ -236,43 +297,84 @@ export class PortalSessionHandler implements SessionHost {
     return this.throttle.length;
   }
 
+  /** Input tuples kept until the game acknowledges them (held while it is away, or on their way). */
   get pendingInputs(): number {
-    return this.pending.size;
+    return this.ledger.size;
+  }
+
+  /** Bytes of input kept until the game acknowledges them, for all sessions. */
+  get pendingInputBytes(): number {
+    return this.ledger.bytes;
+  }
+
+  /** What the next portal-sync tells the game about how the previous game process ended. */
+  get restartMode(): RestartMode {
+    return this.runState.restartMode;
   }
 
   // ---- link state ----
 
-  /** A game connected: hand it every session (with the state it gave back before), then the input held for it. */
+  /**
+   * A game connected: hand it every session in parts (portal-sync, portal-sync-sessions...,
+   * portal-sync-end), each with the state the game gave back before and the sequence number of its
+   * first unacknowledged input; then replay that input, in order.
+   */
   onGameConnected(portalRun: number, portalStartTime: number): void {
     const sessions = [...this.sessions.values()];
-    this.deps.channel.send({
+    const gen = ++this.generation;
+    const { channel } = this.deps;
+    this.ledger.rewind();
+    this.openSync = undefined;
+    channel.send({
       op: "portal-sync",
       version: LINK_VERSION,
-      mode: this.restartMode,
+      mode: this.runState.restartMode,
       portal_id: this.deps.config.portalId,
       portal_run: portalRun,
       portal_start_time: portalStartTime,
-      sessions: sessions.map((s) => s.getSyncData()),
-      fresh: sessions.filter((s) => !s[CORE].announced).map((s) => s.sessid),
+      gen,
+      total: sessions.length,
+      limits: { max_frame_bytes: this.link.maxFrameBytes, max_server_data_bytes: this.link.maxServerDataBytes },
     });
-    this.stopRequested = undefined;
+    const entries = sessions.map((s): [PortalSession, SyncEntry, number] => {
+      const entry: SyncEntry = { ...s.getSyncData(), input_seq: this.ledger.nextExpected(s) };
+      return [s, entry, JSON.stringify(entry).length];
+    });
+    for (const part of chunkBySize(entries, (e) => e[2], syncChunkBudget(this.link.maxFrameBytes, this.link.batchMaxBytes))) {
+      channel.send({
+        op: "portal-sync-sessions",
+        sessions: part.map((e) => e[1]),
+        fresh: part.filter(([s]) => !s[CORE].announced).map(([s]) => s.sessid),
+      });
+    }
+    channel.send({ op: "portal-sync-end", gen });
+    this.runState.linked();
     for (const s of sessions) {
       s[CORE].announced = true;
-      this.toldRestarting.delete(s);
-      const held = this.pending.take(s);
-      if (held.length > 0) this.deps.channel.send({ op: "data-in", sessid: s.sessid, cmds: held });
+      s[CORE].generation = gen;
+      this.toldWaiting.delete(s);
+      this.sendInput(s);
     }
   }
 
   /** The game asked to be stopped (reload, reset or shutdown); the next sync reports it. */
   onGameStopRequested(mode: StopMode): void {
-    this.stopRequested = mode;
+    this.runState.requestStop(mode);
   }
 
+  /** The game's link is gone: its unacknowledged input will be replayed to the next game. */
   onGameDisconnected(): void {
-    const mode = this.stopRequested;
-    this.restartMode = mode === "reload" || mode === "reset" ? mode : mode === "shutdown" ? "cold" : "crash";
-    this.stopRequested = undefined;
+    this.runState.linkClosed();
+    this.ledger.rewind();
+    this.openSync = undefined;
+  }
+
+  /** Tells every player the game is down (once); their next input then gets no second notice. */
+  announceGameDown(text: string): void {
+    for (const session of this.sessions.values()) {
+      this.toldWaiting.add(session);
+      this.tell(session, text);
+    }
   }
 
   stop(): void {
@@ -301,26 +403,57 @@ export class PortalSessionHandler implements SessionHost {
   private register(session: PortalSession): void {
     if (session.ending) return;
     session[CORE].state = "open";
+    this.toldWaiting.delete(session);
     this.sessions.set(session.sessid, session);
     if (!this.deps.channel.connected) return;
-    this.deps.channel.send({ op: "session-connect", session: session.getSyncData() });
+    const gen = ++this.generation;
+    this.deps.channel.send({ op: "session-connect", session: session.getSyncData(), gen });
     session[CORE].announced = true;
-    const held = this.pending.take(session);
-    if (held.length > 0) this.deps.channel.send({ op: "data-in", sessid: session.sessid, cmds: held });
+    session[CORE].generation = gen;
+    this.sendInput(session);
   }
 
-  private hold(session: PortalSession, tuples: CommandTuple[]): void {
-    const waitingForGame = !this.deps.channel.connected;
-    if (waitingForGame && !this.toldRestarting.has(session)) {
-      this.toldRestarting.add(session);
-      this.tell(session, this.message("gameRestarting"));
+  private canSend(session: PortalSession): boolean {
+    return session[CORE].announced && this.isRegistered(session) && this.deps.channel.connected;
+  }
+
+  /** Sends what this session typed that is not yet on this link connection. */
+  private sendInput(session: PortalSession): void {
+    const unsent = this.ledger.takeUnsent(session);
+    if (unsent) this.deps.channel.send({ op: "data-in", sessid: session.sessid, seq: unsent.seq, cmds: unsent.cmds });
+  }
+
+  /** Tells a session once why its input waits: it is still in the connection queue, or the game is away. */
+  private explainWait(session: PortalSession): void {
+    if (this.toldWaiting.has(session) || !this.ledger.hasUnacked(session)) return;
+    this.toldWaiting.add(session);
+    this.tell(session, this.message(session[CORE].state === "queued" ? "inputWhileQueued" : "gameRestarting"));
+  }
+
+  /** One entry of a session-sync: type-checked, server_data within its cap; counts toward a clean sync's known set. */
+  private applySyncEntry(entry: Partial<SyncData> & { sessid: SessionId }, open: OpenSync): void {
+    const session = this.sessions.get(entry.sessid);
+    if (!session) return;
+    if (open.clean) open.known.add(entry.sessid);
+    const badKey = findBadSyncKey(entry);
+    if (badKey) {
+      this.logger.warn({ code: ErrorCodes.LINK_MESSAGE, sessid: entry.sessid, key: badKey }, "session-sync entry with a bad field skipped");
+      open.refused.push({ sessid: entry.sessid, code: ErrorCodes.LINK_MESSAGE, message: `bad field "${badKey}"` });
+      return;
     }
-    for (const tuple of tuples) {
-      if (this.pending.push(session, tuple)) continue;
-      this.logger.warn({ code: ErrorCodes.INPUT_QUEUE_FULL, sessid: session.sessid }, "input not kept: pending buffer full");
-      const line = tuple[0] === "text" ? String(tuple[1][0] ?? "") : tuple[0];
-      this.tell(session, this.message("inputDropped", { line }));
+    let data = entry;
+    if (entry.server_data !== undefined) {
+      const bytes = Buffer.byteLength(JSON.stringify(entry.server_data));
+      if (bytes > this.link.maxServerDataBytes) {
+        const { server_data: _dropped, ...rest } = entry;
+        data = rest;
+        const message = `server_data of ${bytes} bytes is over link.maxServerDataBytes (${this.link.maxServerDataBytes}); the previous server_data is kept`;
+        this.logger.warn({ code: ErrorCodes.SERVER_DATA_TOO_LARGE, sessid: entry.sessid, bytes }, message);
+        open.refused.push({ sessid: entry.sessid, code: ErrorCodes.SERVER_DATA_TOO_LARGE, message });
+      }
     }
+    session.loadSyncData(data);
+    open.applied++;
   }
 
   private isRegistered(session: PortalSession): boolean {

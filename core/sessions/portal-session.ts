@@ -29,6 +29,8 @@ interface CoreState {
   state: SessionState;
   /** True once the game has been told about this session (session-connect or portal-sync). */
   announced: boolean;
+  /** The announcement generation the game was told about this session in (see the handler's clean sync). */
+  generation: number;
   /** An outbound bot's session (registered without the throttle; not a player). */
   bot: boolean;
 }
@@ -60,7 +62,7 @@ export abstract class PortalSession {
   /** A protocol's sub-kind shown in status and metrics beside `protocol_key` (e.g. the websocket subprotocol). */
   variant: string | null = null;
 
-  readonly [CORE]: CoreState = { port: undefined, logger: undefined, sessid: "", state: "new", announced: false, bot: false };
+  readonly [CORE]: CoreState = { port: undefined, logger: undefined, sessid: "", state: "new", announced: false, generation: 0, bot: false };
   private readonly bytes = new ByteMeter();
 
   protected constructor(

@@ -27,11 +27,30 @@ export class FakeGame extends MemoryChannel {
     this.handler = handler;
   }
 
+  /** Whether the fake game acknowledges input as it receives it (as the SDK does); turn off to test unacknowledged input. */
+  autoAck = true;
+
   override send(msg: PortalToGame): void {
     super.send(msg);
-    if (msg.op !== "data-in" || !this.script) return;
+    if (msg.op !== "data-in" || !this.connected) return;
+    // Acknowledged after the portal's call returns, as an acknowledgement over a real link would arrive.
+    if (this.autoAck) queueMicrotask(() => this.ack(msg.sessid, msg.seq + msg.cmds.length - 1));
+    if (!this.script) return;
     for (const [name, args, kwargs] of msg.cmds) this.script({ sessid: msg.sessid, name, args: [...args], kwargs }, this);
   }
+
+  /** Acknowledges a session's input up to `seq`, as the game's `ack` message would. */
+  ack(sessid: string, seq: number): void {
+    if (!this.handler?.get(sessid)) return;
+    try {
+      this.handler.server_ack({ [sessid]: seq });
+    } catch (err) {
+      this.ackErrors.push(err);
+    }
+  }
+
+  /** Acknowledgements the portal refused (a test that expects none can assert this stays empty). */
+  readonly ackErrors: unknown[] = [];
 
   /** Runs `script` on every input from now on (e.g. an echo). */
   onInput(script: (input: GameInput, game: FakeGame) => void): void {

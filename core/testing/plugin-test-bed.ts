@@ -57,12 +57,11 @@ export class PluginTestBed {
     const config = structuredClone(DEFAULT_CONFIG);
     Object.assign(config.limits, { maxConnectionRate: 0 }, options.limits ?? {});
     const info = { portalId: "testbed", serverName: "Portico test bed", startTime: this.clock.now(), dataDir: options.dataDir ?? "", version: PORTICO_VERSION };
-    this.launcher = new ProtocolLauncher(container.createChildContainer(), this.registry, { logger: this.logger, clock: this.clock, info }, options.launcher ?? {});
     this.handler = new PortalSessionHandler({
       config, clock: this.clock, logger: this.logger.child({ part: "sessions" }),
-      allocator: new SessidAllocator("testbed", 1), channel: this.game, launcher: this.launcher,
+      allocator: new SessidAllocator("testbed", 1), channel: this.game,
     });
-    this.launcher.attachSessions(this.handler);
+    this.launcher = new ProtocolLauncher(container.createChildContainer(), this.registry, { logger: this.logger, clock: this.clock, info, sessions: this.handler }, options.launcher ?? {});
     this.game.attach(this.handler);
   }
 

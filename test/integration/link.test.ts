@@ -8,7 +8,7 @@ import { DEFAULT_CONFIG } from "../../core/config/portal-config.js";
 import { ErrorCodes } from "../../core/errors/error-codes.js";
 import { PortalError } from "../../core/errors/portal-error.js";
 import { FrameDecoder, encodeFrame } from "../../core/link/frame-codec.js";
-import type { RestartMode } from "../../core/link/link-messages.js";
+import { LINK_VERSION, type RestartMode } from "../../core/link/link-messages.js";
 import { GameLinkClient, GameSessionHandler, readLinkSecret, type GameCallbacks, type GameSession } from "../../core/game/index.js";
 import type { GameSessionHandlerOptions } from "../../core/game/game-session-handler.js";
 import { FakeClock, MemoryLogger, RecordingSession } from "../../core/testing/index.js";
@@ -189,7 +189,7 @@ class RawPeer {
     this.socket.write(bytes);
   }
 
-  hello(secret: string, version = 1): void {
+  hello(secret: string, version = LINK_VERSION): void {
     this.send({ op: "hello", version, secret, pid: 4242, info: { name: "raw-peer" } });
   }
 
@@ -362,7 +362,7 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
       const h = await startPortal();
       const peer = new RawPeer(h.port);
       await peer.ready();
-      peer.send({ op: "status", id: 1 }, { op: "hello", version: 1, secret: h.secret });
+      peer.send({ op: "status", id: 1 }, { op: "hello", version: LINK_VERSION, secret: h.secret });
       const err = await peer.waitOp("error");
       expect(err.code).to.equal("PORTAL_ERR_LINK_AUTH");
       await peer.waitClosed();
@@ -403,7 +403,7 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
       await peer.ready();
       const lines = Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? `line ${i} é€😀` : i % 3 === 1 ? `line ${i} ${"z".repeat(i * 7)}` : `line ${i}`));
       const frames = [
-        encodeFrame(JSON.stringify([{ op: "hello", version: 1, secret: h.secret }])),
+        encodeFrame(JSON.stringify([{ op: "hello", version: LINK_VERSION, secret: h.secret }])),
         ...lines.map((text) => encodeFrame(JSON.stringify([{ op: "data-out", sessid: s.sessid, cmds: [["text", [text], {}]] }]))),
       ];
       const stream = Buffer.concat(frames);
@@ -679,7 +679,7 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
             return failingSocket();
           },
         },
-        { message: () => undefined, down: () => (downs += 1) },
+        { frame: () => undefined, down: () => (downs += 1) },
       );
       clients.push(client);
       client.start();
@@ -721,7 +721,7 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
             return netConnect({ host, port: p });
           },
         },
-        { message: () => undefined, down: () => undefined },
+        { frame: () => undefined, down: () => undefined },
       );
       clients.push(client);
       client.start();
@@ -856,7 +856,7 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
       s.input("dance");
       const restarting = DEFAULT_CONFIG.messages.gameRestarting;
       expect(s.texts.filter((t) => t === restarting)).to.have.length(1);
-      expect(s.texts).to.include("The game is still restarting and your input buffer is full; this line was not kept: dance");
+      expect(s.texts).to.include("The game has not taken your earlier input yet and your input buffer is full; this line was not kept: dance");
       expect(h.portal.status().pending_inputs).to.equal(3);
       expect(h.logger.codes()).to.include(ErrorCodes.INPUT_QUEUE_FULL);
       s.input("jump"); // still full: told again about this line, but no second restart notice
@@ -866,27 +866,35 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
       const peer = new RawPeer(h.port);
       await peer.ready();
       peer.hello(h.secret);
-      await waitFor(() => peer.messages.length >= 2, 2000, "sync and held input");
-      const [sync, held] = peer.messages;
+      await waitFor(() => peer.messages.length >= 4, 2000, "sync in three parts and held input");
+      const [sync, part, end, held] = peer.messages;
       expect(sync!.op).to.equal("portal-sync");
       expect(sync!.mode).to.equal("cold");
       expect(sync!.portal_run).to.equal(1);
-      expect(sync!.fresh).to.deep.equal([s.sessid]);
-      expect(sync!.sessions.map((x: Json) => x.sessid)).to.deep.equal([s.sessid]);
+      expect(sync!.total).to.equal(1);
+      expect(part!.op).to.equal("portal-sync-sessions");
+      expect(part!.fresh).to.deep.equal([s.sessid]);
+      expect(part!.sessions.map((x: Json) => [x.sessid, x.input_seq])).to.deep.equal([[s.sessid, 1]]);
+      expect(end).to.deep.equal({ op: "portal-sync-end", gen: sync!.gen });
       expect(held).to.deep.equal({
         op: "data-in",
         sessid: s.sessid,
+        seq: 1,
         cmds: [
           ["text", ["say hi"], {}],
           ["text", ["look"], {}],
           ["client_options", [], { screenwidth: 100 }],
         ],
       });
-      expect(h.portal.status().pending_inputs).to.equal(0);
+      // Kept until the game acknowledges it.
+      expect(h.portal.status().pending_inputs).to.equal(3);
+      peer.send({ op: "ack", seqs: { [s.sessid]: 3 } });
+      await waitFor(() => h.portal.status().pending_inputs === 0, 2000, "acknowledged input released");
 
       // Now connected: input goes straight through, with no notice.
       s.input("after");
-      await peer.waitOp("data-in", (m) => m.cmds[0][1][0] === "after");
+      const after = await peer.waitOp("data-in", (m) => m.cmds[0][1][0] === "after");
+      expect(after.seq).to.equal(4);
       expect(peer.ofOp("data-in")).to.have.length(2);
       expect(s.texts.filter((t) => t === restarting)).to.have.length(1);
     });
@@ -967,12 +975,14 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
 
   describe("heartbeat", () => {
     it("drops a raw authenticated peer that stops answering, logging PORTAL_ERR_LINK_TIMEOUT", async () => {
-      const h = await startPortal({ link: { heartbeatMs: 100 } });
+      const h = await startPortal({ link: { heartbeatMs: 100, heartbeatTimeoutMs: 400 } });
       const peer = await authenticatedPeer(h);
       expect(linkConnected(h)).to.equal(true);
       const started = Date.now();
       await peer.waitClosed(3000);
-      expect(Date.now() - started).to.be.at.least(200);
+      // dropped after link.heartbeatTimeoutMs of silence, checked every heartbeat
+      expect(Date.now() - started).to.be.at.least(350);
+      expect(Date.now() - started).to.be.below(1500);
       expect(peer.ofOp("ping").length).to.be.at.least(1);
       expect(h.logger.codes()).to.include(ErrorCodes.LINK_TIMEOUT);
       await waitFor(() => !linkConnected(h), 1000, "portal saw the drop");

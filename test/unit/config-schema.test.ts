@@ -103,7 +103,7 @@ describe("config schemas", () => {
     it("fill every missing key of every section", () => {
       const c = resolvePortalConfig({ limits: { maxCommandRate: 5 }, game: {} });
       expect(c.limits).to.deep.equal({ ...DEFAULT_CONFIG.limits, maxCommandRate: 5 });
-      expect(c.game).to.deep.equal({ enabled: true, entry: "", db: "", restartInitialMs: 1000, restartFactor: 1.5, restartMaxMs: 30_000, stopTimeoutMs: 4000 });
+      expect(c.game).to.deep.equal({ enabled: true, entry: "", db: "", restartInitialMs: 1000, restartFactor: 1.5, restartMaxMs: 30_000, stopTimeoutMs: 4000, linkTimeoutMs: 30_000 });
       expect(c.admin).to.deep.equal({ enabled: true, host: "127.0.0.1", port: 4005 });
       expect(Object.keys(c)).to.not.include("web");
       expect(c.logLevel).to.equal("info");

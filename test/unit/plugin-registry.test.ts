@@ -151,8 +151,7 @@ function makeLauncher(manifests: unknown[] = [echoManifest, brokenManifest], opt
   const logger = new MemoryLogger();
   const clock = new FakeClock();
   const info: PortalInfo = { portalId: "p", serverName: "Portico", startTime: 1, dataDir: "/tmp/nowhere", version: "0.0.0-test" };
-  const launcher = new ProtocolLauncher(root, registry, { logger, clock, info }, { allowPackages: [], ...options });
-  launcher.attachSessions(nullHost);
+  const launcher = new ProtocolLauncher(root, registry, { logger, clock, info, sessions: nullHost }, { allowPackages: [], ...options });
   return { root, registry, logger, clock, info, launcher };
 }
 

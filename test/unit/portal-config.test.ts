@@ -31,12 +31,15 @@ describe("portal config", () => {
         maxCommandRate: 80,
         maxCharLimit: 6000,
         maxOobBytes: 65536,
-        pendingInputMax: 50,
+        pendingInputMax: 200,
+        inputRetainBytes: 256 * 1024,
+        inputRetainTotalBytes: 64 * 1024 * 1024,
       });
       expect([c.portalId, c.serverName, c.dataDir]).to.deep.equal(["portal", "Portico", "./data"]);
       expect(c.link).to.deep.equal({
         host: "127.0.0.1", port: 4006, maxFrameBytes: 16 * 1024 * 1024, batchMaxBytes: 256 * 1024,
-        heartbeatMs: 10_000, handshakeTimeoutMs: 5_000, maxBufferedBytes: 64 * 1024 * 1024,
+        heartbeatMs: 1_000, heartbeatTimeoutMs: 5_000, handshakeTimeoutMs: 5_000, helloMaxFrameBytes: 8 * 1024,
+        maxUnauthenticated: 16, maxServerDataBytes: 1024 * 1024, maxBufferedBytes: 64 * 1024 * 1024,
       });
       expect(c.plugins).to.deep.equal({ packages: [], allowPackages: [], startTimeoutMs: 10_000, stopTimeoutMs: 2000, settings: {} });
       expect(c.listeners).to.deep.equal([]);

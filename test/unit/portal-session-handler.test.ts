@@ -4,6 +4,8 @@ import { PortalError } from "../../core/errors/portal-error.js";
 import { CORE } from "../../core/sessions/portal-session.js";
 import { CONNECT_SYNC_KEYS } from "../../core/sessions/session-data.js";
 import { makeHarness, type HarnessOptions } from "./session-handler-fixture.js";
+import { LinkDispatcher } from "../../core/link/link-dispatcher.js";
+import { waitFor } from "../../core/testing/wait-for.js";
 
 const START = 1_700_000_000_000;
 const RESTARTING = "The game is restarting; what you type will be delivered when it is back.";
@@ -19,8 +21,8 @@ describe("PortalSessionHandler", () => {
       const b = h.connect("10.0.0.2");
       expect([a.sessid, b.sessid]).to.deep.equal(["north:7:1", "north:7:2"]);
       expect(h.channel.sent).to.deep.equal([
-        { op: "session-connect", session: a.getSyncData() },
-        { op: "session-connect", session: b.getSyncData() },
+        { op: "session-connect", session: a.getSyncData(), gen: 1 },
+        { op: "session-connect", session: b.getSyncData(), gen: 2 },
       ]);
       expect(a.announced).to.equal(true);
       expect(h.handler.get("north:7:1")).to.equal(a);
@@ -194,14 +196,15 @@ describe("PortalSessionHandler", () => {
     });
   });
 
-  describe("server_connect", () => {
-    it("starts a plugin by dotted path through the launcher and returns its result", async () => {
+  describe("server-connect (through the link dispatcher)", () => {
+    it("starts a plugin by dotted path through the launcher and replies with its result", async () => {
       const h = noThrottle();
-      const result = await h.handler.server_connect("plugins.irc.IrcBotFactory", { channel: "#test" });
-      expect(result).to.deep.equal({ id: "plugins.irc.IrcBotFactory#1", path: "plugins.irc.IrcBotFactory" });
-      expect(h.launcher.calls).to.deep.equal([{ path: "plugins.irc.IrcBotFactory", config: { channel: "#test" } }]);
-      await h.handler.server_connect("plugins.rss.RssBotFactory");
-      expect(h.launcher.calls[1]).to.deep.equal({ path: "plugins.rss.RssBotFactory", config: {} });
+      const dispatcher = new LinkDispatcher(h.handler, h.launcher, h.channel, { gameStopRequested() {}, portalShutdownRequested() {}, status: () => ({}) }, h.logger);
+      dispatcher.handle({ op: "server-connect", id: 7, path: "plugins.irc.IrcBotFactory", config: { channel: "#test" } });
+      dispatcher.handle({ op: "server-connect", id: 8, path: "plugins.rss.RssBotFactory" });
+      await waitFor(() => h.channel.ofOp("reply").length === 2, 2000, "two replies");
+      expect(h.channel.ofOp("reply")[0]).to.deep.equal({ op: "reply", id: 7, ok: true, result: { id: "plugins.irc.IrcBotFactory#1", path: "plugins.irc.IrcBotFactory" } });
+      expect(h.launcher.calls).to.deep.equal([{ path: "plugins.irc.IrcBotFactory", config: { channel: "#test" } }, { path: "plugins.rss.RssBotFactory", config: {} }]);
     });
   });
 
@@ -432,8 +435,8 @@ describe("PortalSessionHandler", () => {
       s.input("look");
       s.oob("Core.Hello", [{ client: "x" }], { k: 1 });
       expect(h.channel.sent).to.deep.equal([
-        { op: "data-in", sessid: s.sessid, cmds: [["text", ["look"], {}]] },
-        { op: "data-in", sessid: s.sessid, cmds: [["Core.Hello", [{ client: "x" }], { k: 1 }]] },
+        { op: "data-in", sessid: s.sessid, seq: 1, cmds: [["text", ["look"], {}]] },
+        { op: "data-in", sessid: s.sessid, seq: 2, cmds: [["Core.Hello", [{ client: "x" }], { k: 1 }]] },
       ]);
       expect(s.cmd_last).to.equal((START + 2500) / 1000);
       expect(s.cmd_last_visible).to.equal(START / 1000);
@@ -444,7 +447,7 @@ describe("PortalSessionHandler", () => {
       const s = h.connect();
       h.channel.clear();
       h.handler.data_in(s, [["text", ["a"], {}], ["text", ["b"], {}]]);
-      expect(h.channel.sent).to.deep.equal([{ op: "data-in", sessid: s.sessid, cmds: [["text", ["a"], {}], ["text", ["b"], {}]] }]);
+      expect(h.channel.sent).to.deep.equal([{ op: "data-in", sessid: s.sessid, seq: 1, cmds: [["text", ["a"], {}], ["text", ["b"], {}]] }]);
     });
 
     it("does not stamp cmd_last for rejected input", () => {
@@ -466,19 +469,22 @@ describe("PortalSessionHandler", () => {
       expect(h.handler.pendingInputs).to.equal(0);
     });
 
-    it("holds input of a queued session (no notice) and sends it right after the session is announced", () => {
+    it("holds input of a queued session, says once that it waits in the queue, and sends it right after the session is announced", () => {
       const h = makeHarness();
       h.connect();
       const s = h.connect();
       s.input("north");
       s.input("look");
       expect(h.handler.pendingInputs).to.equal(2);
-      expect(s.texts).to.deep.equal(["Portico DoS protection is active. You are queued to connect in 0.5 seconds ..."]);
+      expect(s.texts).to.deep.equal([
+        "Portico DoS protection is active. You are queued to connect in 0.5 seconds ...",
+        "You are still waiting in the connection queue; what you type will be delivered once you are let in.",
+      ]);
       h.channel.clear();
       h.clock.advance(500);
       expect(h.channel.sent).to.deep.equal([
-        { op: "session-connect", session: s.getSyncData() },
-        { op: "data-in", sessid: s.sessid, cmds: [["text", ["north"], {}], ["text", ["look"], {}]] },
+        { op: "session-connect", session: s.getSyncData(), gen: 2 },
+        { op: "data-in", sessid: s.sessid, seq: 1, cmds: [["text", ["north"], {}], ["text", ["look"], {}]] },
       ]);
       expect(h.handler.pendingInputs).to.equal(0);
     });
@@ -498,10 +504,10 @@ describe("PortalSessionHandler", () => {
       h.channel.clear();
       h.channel.connected = true;
       h.handler.onGameConnected(1, START / 1000);
-      expect(h.channel.sent.map((m) => m.op)).to.deep.equal(["portal-sync", "data-in", "data-in"]);
-      expect(h.channel.sent.slice(1)).to.deep.equal([
-        { op: "data-in", sessid: a.sessid, cmds: [["text", ["say hi"], {}], ["text", ["look"], {}]] },
-        { op: "data-in", sessid: b.sessid, cmds: [["Core.Ping", [], {}]] },
+      expect(h.channel.sent.map((m) => m.op)).to.deep.equal(["portal-sync", "portal-sync-sessions", "portal-sync-end", "data-in", "data-in"]);
+      expect(h.channel.sent.slice(3)).to.deep.equal([
+        { op: "data-in", sessid: a.sessid, seq: 1, cmds: [["text", ["say hi"], {}], ["text", ["look"], {}]] },
+        { op: "data-in", sessid: b.sessid, seq: 1, cmds: [["Core.Ping", [], {}]] },
       ]);
       expect(h.handler.pendingInputs).to.equal(0);
       // the notice is given again on the next absence
@@ -520,8 +526,8 @@ describe("PortalSessionHandler", () => {
       s.oob("Char.Vitals");
       expect(s.texts).to.deep.equal([
         RESTARTING,
-        "The game is still restarting and your input buffer is full; this line was not kept: three",
-        "The game is still restarting and your input buffer is full; this line was not kept: Char.Vitals",
+        "The game has not taken your earlier input yet and your input buffer is full; this line was not kept: three",
+        "The game has not taken your earlier input yet and your input buffer is full; this line was not kept: Char.Vitals",
       ]);
       expect(h.logger.codes().filter((c) => c === ErrorCodes.INPUT_QUEUE_FULL)).to.have.length(2);
       expect(h.handler.pendingInputs).to.equal(2);
@@ -618,16 +624,21 @@ describe("PortalSessionHandler", () => {
       h.channel.connected = true;
       h.channel.clear();
       h.handler.onGameConnected(4, 1_700_000_123.5);
-      expect(h.channel.sent).to.deep.equal([{
-        op: "portal-sync",
-        version: 1,
-        mode: "reload",
-        portal_id: "west",
-        portal_run: 4,
-        portal_start_time: 1_700_000_123.5,
-        sessions: [old.getSyncData(), fresh.getSyncData()],
-        fresh: [fresh.sessid],
-      }]);
+      expect(h.channel.sent).to.deep.equal([
+        {
+          op: "portal-sync",
+          version: 2,
+          mode: "reload",
+          portal_id: "west",
+          portal_run: 4,
+          portal_start_time: 1_700_000_123.5,
+          gen: 2,
+          total: 2,
+          limits: { max_frame_bytes: 16 * 1024 * 1024, max_server_data_bytes: 1024 * 1024 },
+        },
+        { op: "portal-sync-sessions", sessions: [{ ...old.getSyncData(), input_seq: 1 }, { ...fresh.getSyncData(), input_seq: 1 }], fresh: [fresh.sessid] },
+        { op: "portal-sync-end", gen: 2 },
+      ]);
       expect(fresh.announced).to.equal(true);
       // a later drop of the now announced session is reported
       h.channel.clear();
@@ -644,10 +655,10 @@ describe("PortalSessionHandler", () => {
       a.drop();
       h.channel.connected = true;
       h.handler.onGameConnected(1, 1);
-      const [sync] = h.channel.ofOp("portal-sync");
+      const sync = h.channel.lastSync();
       expect(sync!.sessions.map((s) => s.sessid)).to.deep.equal([b.sessid]);
       expect(sync!.fresh).to.deep.equal([]);
-      expect(sync!.mode).to.equal("crash");
+      expect(sync!.header.mode).to.equal("crash");
     });
 
     it("delivers connections made before any game connected once one does (H05)", () => {
@@ -658,9 +669,9 @@ describe("PortalSessionHandler", () => {
       expect(h.handler.all()).to.deep.equal([a, b]);
       h.channel.connected = true;
       h.handler.onGameConnected(1, 1);
-      const [sync] = h.channel.ofOp("portal-sync");
+      const sync = h.channel.lastSync();
       expect(sync!.fresh).to.deep.equal([a.sessid, b.sessid]);
-      expect(sync!.mode).to.equal("cold");
+      expect(sync!.header.mode).to.equal("cold");
     });
   });
 

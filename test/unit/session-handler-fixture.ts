@@ -10,6 +10,10 @@ import { FakeClock, MemoryChannel, MemoryLogger, RecordingSession } from "../../
 export class TimedChannel extends MemoryChannel {
   readonly log: { at: number; msg: PortalToGame }[] = [];
 
+  /** Acknowledges every data-in at once, as a game taking input in would (set false to leave input unacknowledged). */
+  autoAck = true;
+  handler: PortalSessionHandler | undefined;
+
   constructor(private readonly clock: FakeClock) {
     super();
   }
@@ -17,6 +21,7 @@ export class TimedChannel extends MemoryChannel {
   override send(msg: PortalToGame): void {
     if (this.connected) this.log.push({ at: this.clock.now(), msg });
     super.send(msg);
+    if (this.connected && this.autoAck && msg.op === "data-in") this.handler?.server_ack({ [msg.sessid]: msg.seq + msg.cmds.length - 1 });
   }
 
   /** Fake-clock time of the session-connect for `sessid`, or undefined. */
@@ -62,6 +67,8 @@ export interface HarnessOptions {
   run?: number;
   /** Whether the game link starts connected (default true). */
   gameConnected?: boolean;
+  /** The game acknowledges input as it arrives (default true). */
+  autoAck?: boolean;
 }
 
 export interface Harness {
@@ -94,8 +101,9 @@ export function makeHarness(opts: HarnessOptions = {}): Harness {
     logger,
     allocator: new SessidAllocator(config.portalId, opts.run ?? 1),
     channel,
-    launcher,
   });
+  channel.handler = handler;
+  channel.autoAck = opts.autoAck ?? true;
   const session = (address: string | null = "127.0.0.1", protocolKey = "test") => new TestSession(address, protocolKey);
   return {
     handler, clock, channel, logger, launcher, config, session,
