@@ -45,7 +45,12 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
     config, logger, plugins: bundledPlugins, ...(linkSecret !== undefined ? { linkSecret } : {}),
     onGameStopRequested: (mode) => supervisor?.expectExit(mode),
     onShutdownRequested: () => void shutdown("the game asked for a shutdown"),
-    onGameConnected: () => supervisor?.markHealthy(),
+    onGameConnected: () => {
+      supervisor?.markHealthy();
+      supervisor?.gameLinked();
+    },
+    // A hung game (heartbeat timeout, not reading) is killed and restarted; any other loss arms the link watchdog.
+    onGameLinkLost: (code) => supervisor?.gameUnlinked(code),
   });
 
   /** Re-reads plugin files (certificates) and restarts the game; resolves once the new game is connected (or 15 s). */
@@ -100,9 +105,11 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
         logger: logger.child({ part: "supervisor" }), clock: systemClock,
         backoff: { initialMs: config.game.restartInitialMs, factor: config.game.restartFactor, maxMs: config.game.restartMaxMs },
         stopTimeoutMs: config.game.stopTimeoutMs,
+        linkTimeoutMs: config.game.linkTimeoutMs,
         requestStop: (mode) => portal.requestGameStop(mode),
-        onCrash: () => portal.handler.announce_all(CRASH_NOTICE),
+        onCrash: () => portal.handler.announceGameDown(CRASH_NOTICE),
       });
+      if (portal.gameConnected) supervisor.gameLinked(); // another process with the secret linked first: it counts as linked
       supervisor.start();
     }
     if (config.admin.enabled) {

@@ -54,6 +54,13 @@ export function createPortalMetrics(sources: MetricsSources): Registry {
   });
   new Counter({ name: "portico_inputs_rejected_total", help: "Inputs refused by the size and rate limits", registers: [registry], collect() { this.reset(); this.inc(handler().stats.inputsRejected); } });
   new Gauge({ name: "portico_link_up", help: "1 while a game is connected to the link", registers: [registry], collect() { this.set(portal.gameConnected ? 1 : 0); } });
+  new Counter({
+    name: "portico_link_drops_total", help: "Game links lost, by error code (clean for a plain close)", labelNames: ["code"], registers: [registry],
+    collect() {
+      this.reset();
+      for (const [code, n] of portal.linkDrops) this.inc({ code }, n);
+    },
+  });
   new Gauge({ name: "portico_connection_queue_depth", help: "Connections waiting in the throttle", registers: [registry], collect() { this.set(handler().queuedConnections); } });
   new Gauge({ name: "portico_pending_inputs", help: "Inputs held while the game is away", registers: [registry], collect() { this.set(handler().pendingInputs); } });
   new Gauge({

@@ -8,6 +8,9 @@ import type { Clock, TimerHandle } from "../time/clock.js";
 
 export type SupervisorState = "stopped" | "running" | "reloading" | "backoff" | "stopping" | "halted";
 
+/** Link-loss codes that mean the linked game hung or stopped reading: the supervisor kills and restarts it. */
+export const UNRESPONSIVE_LINK_CODES: ReadonlySet<string> = new Set([ErrorCodes.LINK_TIMEOUT, ErrorCodes.LINK_BACKPRESSURE]);
+
 export interface SupervisorOptions {
   /** The game's JavaScript entry file, run with this Node binary. */
   entry: string;
@@ -16,6 +19,11 @@ export interface SupervisorOptions {
   clock: Clock;
   backoff: BackoffPolicy;
   stopTimeoutMs: number;
+  /**
+   * A running game process while no game at all is linked to the portal for this long is killed and
+   * restarted (crash path). Absent or 0: no watchdog.
+   */
+  linkTimeoutMs?: number;
   /** Asks the connected game to stop (link `server-stop`); false when no game is connected. */
   requestStop(mode: StopMode): boolean;
   /** The game died without being asked to; players are told here. */
@@ -25,6 +33,11 @@ export interface SupervisorOptions {
 /**
  * Runs the game as a child process: restarts it at once after a reload, with back-off after a
  * crash, and stops it on shutdown (asked over the link first, killed after stopTimeoutMs).
+ *
+ * The portal reports the link through gameLinked() / gameUnlinked(). A game whose link was lost
+ * because it hung (heartbeat timeout, not reading) is SIGKILLed at once, and a running process
+ * while no game is linked for `linkTimeoutMs` is SIGKILLed by the watchdog; both are logged with
+ * PORTAL_ERR_GAME_UNRESPONSIVE and then restarted like any crash.
  */
 export class GameSupervisor {
   private child: ChildProcess | undefined;
@@ -34,6 +47,13 @@ export class GameSupervisor {
   private timer: TimerHandle | undefined;
   private killTimer: NodeJS.Timeout | undefined;
   private exitWaiters: (() => void)[] = [];
+  /** Whether any game (the child or another process with the secret) is linked to the portal. */
+  private linked = false;
+  private watchdog: TimerHandle | undefined;
+  /** The child this supervisor already SIGKILLed as unresponsive (its exit is pending). */
+  private condemned: ChildProcess | undefined;
+  /** Game processes killed as unresponsive (hung link or no link for linkTimeoutMs). */
+  unresponsiveKills = 0;
   restarts = 0;
   crashes = 0;
   private startedAt = 0;
@@ -54,6 +74,25 @@ export class GameSupervisor {
   /** The game connected and synced: a later crash starts the back-off from the beginning. */
   markHealthy(): void {
     this.backoff.reset();
+  }
+
+  /** A game (whatever process) is linked to the portal: the link watchdog stops. */
+  gameLinked(): void {
+    this.linked = true;
+    this.clearWatchdog();
+  }
+
+  /**
+   * The linked game's link is gone; `code` says why (undefined for a clean close). For a hung game
+   * (PORTAL_ERR_LINK_TIMEOUT, PORTAL_ERR_LINK_BACKPRESSURE) the running child is killed at once;
+   * otherwise the watchdog gives it `linkTimeoutMs` to link again.
+   */
+  gameUnlinked(code?: string): void {
+    this.linked = false;
+    if (code !== undefined && UNRESPONSIVE_LINK_CODES.has(code)) {
+      this.killUnresponsive(`game process ${this.child?.pid ?? "?"} is unresponsive (its link was lost with ${code}); restarting it`, { linkCode: code });
+    }
+    this.armWatchdog();
   }
 
   /** The game announced it is about to exit (@reload, @shutdown of the game): act on the exit. */
@@ -85,6 +124,7 @@ export class GameSupervisor {
     this.state = "stopping";
     this.options.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.clearWatchdog();
     if (!this.child) {
       this.state = "stopped";
       return;
@@ -100,6 +140,8 @@ export class GameSupervisor {
       pid: this.child?.pid ?? null,
       restarts: this.restarts,
       crashes: this.crashes,
+      unresponsive_kills: this.unresponsiveKills,
+      linked: this.linked,
       uptime_s: this.child ? Math.round((this.options.clock.now() - this.startedAt) / 1000) : 0,
     };
   }
@@ -123,13 +165,16 @@ export class GameSupervisor {
     child.on("error", (err) => logger.error({ code: ErrorCodes.GAME_PROCESS, err }, `game process error: ${err.message}`));
     child.once("exit", (code, signal) => this.onExit(child, code, signal));
     logger.info({ gamePid: child.pid, entry: this.options.entry }, "game process started");
+    this.armWatchdog();
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (child !== this.child) return;
     this.child = undefined;
+    this.condemned = undefined;
     clearTimeout(this.killTimer);
     this.killTimer = undefined;
+    this.clearWatchdog();
     const expecting = this.expecting;
     this.expecting = undefined;
     const waiters = this.exitWaiters;
@@ -160,6 +205,36 @@ export class GameSupervisor {
       }, delay);
     }
     for (const w of waiters) w();
+  }
+
+  /** SIGKILLs the running child as unresponsive (works on a stopped process too); its exit takes the crash path. */
+  private killUnresponsive(message: string, fields: Record<string, unknown>): void {
+    const child = this.child;
+    if (!child || this.state !== "running" || this.expecting !== undefined || this.condemned === child) return;
+    this.condemned = child;
+    this.unresponsiveKills += 1;
+    this.clearWatchdog();
+    this.options.logger.error({ code: ErrorCodes.GAME_UNRESPONSIVE, gamePid: child.pid, ...fields }, message);
+    child.kill("SIGKILL");
+  }
+
+  /** Starts the "not linked" countdown for the running child, unless a game is linked or it already runs. */
+  private armWatchdog(): void {
+    const timeoutMs = this.options.linkTimeoutMs ?? 0;
+    if (timeoutMs <= 0 || this.linked || this.watchdog !== undefined) return;
+    const child = this.child;
+    if (!child || this.state !== "running" || this.expecting !== undefined || this.condemned === child) return;
+    this.watchdog = this.options.clock.setTimeout(() => {
+      this.watchdog = undefined;
+      if (child !== this.child || this.linked) return;
+      this.killUnresponsive(`game process ${child.pid ?? "?"} has not linked for ${timeoutMs} ms; restarting it`, { linkTimeoutMs: timeoutMs });
+    }, timeoutMs);
+  }
+
+  private clearWatchdog(): void {
+    if (this.watchdog === undefined) return;
+    this.options.clock.clearTimeout(this.watchdog);
+    this.watchdog = undefined;
   }
 
   private armKill(timeoutMs = this.options.stopTimeoutMs): void {
