@@ -195,6 +195,7 @@ export class Portal {
       sessions: { total: sessions.length, logged_in: this.handlerImpl?.count_loggedin() ?? 0, by_protocol: byProtocol, by_variant: byVariant },
       queued_connections: this.handlerImpl?.queuedConnections ?? 0,
       pending_inputs: this.handlerImpl?.pendingInputs ?? 0,
+      pending_input_bytes: this.handlerImpl?.pendingInputBytes ?? 0,
       plugins: this.launcherImpl?.list() ?? [],
     };
   }

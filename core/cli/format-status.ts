@@ -11,7 +11,7 @@ export function formatStatus(s: Record<string, unknown>): string {
     `  game:      ${game ? `${game.state ?? "?"}${game.pid ? `, pid ${game.pid}` : ""}, restarts ${game.restarts ?? 0}, crashes ${game.crashes ?? 0}` : "not supervised"}`,
     `  sessions:  ${sessions.total ?? 0} (${sessions.logged_in ?? 0} logged in)${Object.entries(sessions.by_protocol ?? {}).map(([p, n]) => `, ${p} ${n}`).join("")}`,
     ...(Object.keys(sessions.by_variant ?? {}).length > 0 ? [`  variants:  ${Object.entries(sessions.by_variant ?? {}).map(([v, n]) => `${v} ${n}`).join(", ")}`] : []),
-    `  queues:    ${String(s.queued_connections ?? 0)} connections waiting, ${String(s.pending_inputs ?? 0)} inputs held`,
+    `  queues:    ${String(s.queued_connections ?? 0)} connections waiting, ${String(s.pending_inputs ?? 0)} inputs not yet acknowledged by the game (${String(s.pending_input_bytes ?? 0)} bytes)`,
   ];
   const failed = (p: { status: Record<string, unknown> }) => p.status.state === "failed";
   for (const p of plugins.filter((x) => x.direction === "inbound" && !failed(x))) lines.push(`  listener:  ${p.path} port ${String(p.status.port)}${p.status.tls ? " (TLS)" : ""}`);

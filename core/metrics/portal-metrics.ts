@@ -62,7 +62,8 @@ export function createPortalMetrics(sources: MetricsSources): Registry {
     },
   });
   new Gauge({ name: "portico_connection_queue_depth", help: "Connections waiting in the throttle", registers: [registry], collect() { this.set(handler().queuedConnections); } });
-  new Gauge({ name: "portico_pending_inputs", help: "Inputs held while the game is away", registers: [registry], collect() { this.set(handler().pendingInputs); } });
+  new Gauge({ name: "portico_pending_inputs", help: "Inputs kept until the game acknowledges them (held while it is away, or on their way)", registers: [registry], collect() { this.set(handler().pendingInputs); } });
+  new Gauge({ name: "portico_pending_input_bytes", help: "Bytes of input kept until the game acknowledges them", registers: [registry], collect() { this.set(handler().pendingInputBytes); } });
   new Gauge({
     name: "portico_plugins", help: "Running plugins (listeners and bots) by path, direction and state", labelNames: ["path", "direction", "state"], registers: [registry],
     collect() {

@@ -369,9 +369,13 @@ export class PortalSessionHandler implements SessionHost {
     this.openSync = undefined;
   }
 
-  /** Tells every player the game is down (once); their next input then gets no second notice. */
+  /**
+   * Tells every player the game is down, unless they were already told since it went away (their
+   * input after the link dropped got the restarting notice first): one notice per player per outage.
+   */
   announceGameDown(text: string): void {
     for (const session of this.sessions.values()) {
+      if (this.toldWaiting.has(session)) continue;
       this.toldWaiting.add(session);
       this.tell(session, text);
     }

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect as netConnect, type Socket } from "node:net";
 import { Portal } from "../../core/portal.js";
 import { GameSessionHandler, readLinkSecret, type GameSession, type Kwargs } from "../../core/game/index.js";
 import { MemoryLogger } from "../../core/testing/index.js";
@@ -81,6 +82,10 @@ interface BridgeOptions {
   awaitConnected?: boolean;
   /** Observer that must see the bot's JOIN before the bridge counts as up. */
   watch?: IrcObserver;
+  /** Portal config laid over the suite's (e.g. a tight connection throttle and a telnet listener). */
+  portalConfig?: Record<string, unknown>;
+  /** Runs after the game is linked and before it asks for the bot (e.g. a connection flood). */
+  beforeBot?: (portal: Portal) => Promise<void>;
 }
 
 async function startBridge(config: Record<string, unknown>, opts: BridgeOptions = {}): Promise<Bridge> {
@@ -88,7 +93,7 @@ async function startBridge(config: Record<string, unknown>, opts: BridgeOptions 
   onCleanup(() => rmSync(dataDir, { recursive: true, force: true }));
   const logger = new MemoryLogger();
   const portal = new Portal({
-    config: { dataDir, link: { port: 0 }, limits: { maxConnectionRate: 0 } },
+    config: { dataDir, link: { port: 0 }, limits: { maxConnectionRate: 0 }, ...opts.portalConfig },
     plugins: PLUGINS,
     logger,
   });
@@ -133,6 +138,7 @@ async function startBridge(config: Record<string, unknown>, opts: BridgeOptions 
   game.start();
   await waitFor(() => game.ready, 5000, "game SDK synced with the portal");
 
+  if (opts.beforeBot) await opts.beforeBot(portal);
   const full: Record<string, unknown> = { uid: "irc:1", ssl: false, realname: "Portico test bot", ...config };
   const started = await game.connectBot(BOT_PATH, full);
   expect(started.path).to.equal(BOT_PATH);
@@ -245,6 +251,37 @@ describe("IRC bridge (plugins.irc) against a real ngircd", function () {
   });
 
   describe("bridging", function () {
+    it("starts the bot during a player connection flood: the bot is never queued or refused (outbound plugins bypass the throttle)", async () => {
+      const { nick, channel, obs } = names();
+      const o = await observer(ircd.port, obs, channel);
+      const flood: Socket[] = [];
+      onCleanup(() => flood.forEach((c) => c.destroy()));
+      const b = await startBridge(botConfig(nick, channel), {
+        watch: o,
+        portalConfig: {
+          limits: { maxConnectionRate: 1, connectionQueueMax: 10, connectionQueuePerIp: 10 },
+          listeners: [{ plugin: "plugins.telnet.TelnetFactory", config: { port: 0, host: "127.0.0.1" } }],
+        },
+        beforeBot: async (portal) => {
+          const port = Number(portal.launcher.list().find((p) => p.path === "plugins.telnet.TelnetFactory")!.status.port);
+          for (let i = 0; i < 40; i++) {
+            const c = netConnect({ host: "127.0.0.1", port });
+            c.on("error", () => undefined);
+            flood.push(c);
+          }
+          // the queue is full and newcomers are being refused when the game asks for the bot
+          await waitFor(() => portal.handler.queuedConnections === 10, 5000, "throttle queue full");
+        },
+      });
+      expect(b.portal.handler.queuedConnections, "players still queued while the bot runs").to.be.greaterThan(0);
+      expect(b.logger.codes().some((c) => c === "PORTAL_ERR_CONNECT_QUEUE_FULL" || c === "PORTAL_ERR_CONNECT_PER_IP"), "the flood was being refused").to.equal(true);
+      const bot = b.portal.handler.all().find((x) => x.protocol_key === "ircbot");
+      expect(bot?.state).to.equal("open");
+      expect(b.states.at(-1)).to.equal("connected");
+      b.say("through the flood");
+      await o.waitForMessage((x) => x.nick === nick && x.text.endsWith("through the flood"), 5000, "relayed line");
+    });
+
     it("runs as one logged-in ircbot session and relays both directions (with nicklist, ping, no text/prompt leak)", async () => {
       const { nick, channel, obs } = names();
       const o = await observer(ircd.port, obs, channel);
