@@ -212,20 +212,52 @@ describe("integration: the default game against a real portal", function () {
       const secret = readLinkSecret(dataDir);
       const { writeFileSync } = await import("node:fs");
       writeFileSync(join(ro, "link.secret"), `${secret}\n`);
+      // Root ignores mode bits through CAP_DAC_OVERRIDE, so as root the child would create the database
+      // in the 0555 dir and the test would prove nothing. It used to drop to uid 65534, but that user must
+      // then traverse every directory above the checkout to load main.js and node_modules, which fails
+      // when the clone lies under a 0700 dir (`mktemp -d`, a home directory). Instead the child stays root
+      // and `setpriv` (util-linux, always present on Debian) removes CAP_DAC_OVERRIDE and CAP_FOWNER from
+      // its bounding and inheritable sets: it keeps CAP_DAC_READ_SEARCH, so it reads the code wherever the
+      // checkout is, but writes obey the mode bits, and the dir belongs to 65534 so it cannot chmod it
+      // either. (Copying dist/ and node_modules somewhere reachable is heavy; a temporary ACL on the
+      // caller's directories needs acl support and outlives a crashed run.) The probe below proves that
+      // the child cannot write into the dir, so the test cannot pass vacuously.
       const asRoot = process.getuid?.() === 0;
+      const CAPS = "-dac_override,-fowner";
+      const [command, prefix]: [string, string[]] = asRoot
+        ? ["setpriv", [`--inh-caps=${CAPS}`, `--bounding-set=${CAPS}`, "--", process.execPath]]
+        : [process.execPath, []];
       if (asRoot) {
         chownSync(ro, 65534, 65534);
         chownSync(join(ro, "link.secret"), 65534, 65534);
       }
       chmodSync(ro, 0o555);
       const env = { ...process.env, PORTICO_DATA_DIR: ro, PORTICO_LINK_PORT: String(portal.linkAddress!.port) };
-      const run = (extraEnv: Record<string, string>) =>
-        new Promise<{ code: number | null; stderr: string }>((resolve) => {
-          const child = spawn(process.execPath, [MAIN], { env: { ...env, ...extraEnv }, stdio: ["ignore", "ignore", "pipe"], ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+      const spawnChild = (args: string[], extraEnv: Record<string, string> = {}) =>
+        new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+          const child = spawn(command, [...prefix, ...args], { cwd: ro, env: { ...env, ...extraEnv }, stdio: ["ignore", "ignore", "pipe"] });
           let stderr = "";
+          // A child that could write would open the database and run: stop it rather than hang.
+          const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
           child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-          child.on("exit", (code) => resolve({ code, stderr }));
+          child.on("error", (err) => {
+            clearTimeout(timer);
+            reject(new Error(`cannot start ${command} (as root this test needs setpriv from util-linux): ${err.message}`));
+          });
+          child.on("exit", (code) => {
+            clearTimeout(timer);
+            resolve({ code, stderr });
+          });
         });
+      const run = (extraEnv: Record<string, string>) => spawnChild([MAIN], extraEnv);
+
+      // The child really cannot create a file in the dir (as root: the capabilities are gone), yet reads it.
+      const probe = await spawnChild(["-e", `
+        const fs = require("node:fs"), dir = process.env.PORTICO_DATA_DIR;
+        fs.readFileSync(dir + "/link.secret");
+        try { fs.writeFileSync(dir + "/probe", ""); process.exit(2); } catch (e) { if (e.code !== "EACCES") throw e; }`]);
+      expect(probe, "the child must not be able to write into the read-only data dir").to.deep.equal({ code: 0, stderr: "" });
+
       const readOnly = await run({});
       expect(readOnly.code).to.equal(1);
       expect(readOnly.stderr.trimEnd().split("\n"), readOnly.stderr).to.have.length(1);
