@@ -48,7 +48,7 @@ const linkSchema = z.strictObject({
   helloMaxFrameBytes: int(256, 1024 * 1024).default(8 * 1024).describe("Largest frame accepted from a peer that has not yet authenticated with hello."),
   maxUnauthenticated: int(1, 10_000).default(16).describe("Most link connections that may wait for their hello at once; more are closed at once."),
   maxServerDataBytes: int(1024, 1024 * 1024 * 1024).default(1024 * 1024).describe("Largest server_data of one session, as JSON bytes; a larger one is refused with PORTAL_ERR_SERVER_DATA_TOO_LARGE. Must be at most a quarter of maxFrameBytes."),
-  maxBufferedBytes: int(1024, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024).describe("Bytes queued on the link socket before the game counts as stuck and is dropped."),
+  maxBufferedBytes: int(1024, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024).describe("With more than this queued on the link socket, a game that took none of it during a whole heartbeat is dropped as stuck (with less, after heartbeatTimeoutMs without progress)."),
 }).describe("The game link.")
   .refine((l) => l.maxServerDataBytes * 4 <= l.maxFrameBytes, { path: ["maxServerDataBytes"], message: "must be at most a quarter of link.maxFrameBytes" })
   .refine((l) => l.heartbeatTimeoutMs > l.heartbeatMs, { path: ["heartbeatTimeoutMs"], message: "must be longer than link.heartbeatMs" });

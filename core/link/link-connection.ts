@@ -40,6 +40,10 @@ export class LinkConnection {
   private lastReceived = Date.now();
   private heartbeat: NodeJS.Timeout | undefined;
   private isClosed = false;
+  /** Bytes given to the socket, and how many of them it had handed to the kernel at the last heartbeat. */
+  private written = 0;
+  private lastHandedOver = 0;
+  private stalledSince: number | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -132,10 +136,31 @@ export class LinkConnection {
   }
 
   private write(batch: string[]): void {
-    this.socket.write(encodeFrame(`[${batch.join(",")}]`));
-    if (this.socket.writableLength > this.options.maxBufferedBytes) {
-      this.destroy(new PortalError(ErrorCodes.LINK_BACKPRESSURE, `peer is not reading: ${this.socket.writableLength} bytes queued on the link`));
+    const frame = encodeFrame(`[${batch.join(",")}]`);
+    this.written += frame.length;
+    this.socket.write(frame);
+  }
+
+  /**
+   * Backpressure is judged by progress, not by size alone: a large burst the peer is reading (a
+   * replay, a big sync) is fine, a peer that takes nothing for a whole heartbeat while more than
+   * maxBufferedBytes wait, or for heartbeatTimeoutMs while anything waits, is not reading.
+   */
+  private checkProgress(now: number, limit: number): boolean {
+    const waiting = this.socket.writableLength;
+    const handedOver = this.written - waiting;
+    const progressed = handedOver !== this.lastHandedOver;
+    this.lastHandedOver = handedOver;
+    if (waiting === 0 || progressed) {
+      this.stalledSince = undefined;
+      return true;
     }
+    this.stalledSince ??= now;
+    if (waiting > this.options.maxBufferedBytes || now - this.stalledSince >= limit) {
+      this.destroy(new PortalError(ErrorCodes.LINK_BACKPRESSURE, `peer is not reading: ${waiting} bytes queued on the link, none taken for ${now - this.stalledSince} ms`, { bytes: waiting }));
+      return false;
+    }
+    return true;
   }
 
   private onData(chunk: Buffer): void {
@@ -174,12 +199,14 @@ export class LinkConnection {
   }
 
   private tick(): void {
-    const silentFor = Date.now() - this.lastReceived;
+    const now = Date.now();
+    const silentFor = now - this.lastReceived;
     const limit = this.options.heartbeatTimeoutMs ?? 3 * this.options.heartbeatMs;
     if (silentFor > limit) {
       this.destroy(new PortalError(ErrorCodes.LINK_TIMEOUT, `link peer silent for more than ${limit} ms`));
       return;
     }
+    if (!this.checkProgress(now, limit)) return;
     // Ask for a sign of life whenever the peer has been quiet, however much we are sending.
     if (silentFor >= this.options.heartbeatMs) this.send({ op: "ping" });
   }

@@ -973,6 +973,53 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
     });
   });
 
+  describe("a game that stops reading its link (stalled portal → game direction)", () => {
+    it("keeps memory bounded, drops the link for backpressure (logged, counted), and after recovery delivers every input once, in order", async function () {
+      this.timeout(30_000);
+      const players = 40;
+      const lines = 250;
+      const h = await startPortal({
+        link: { maxBufferedBytes: 64 * 1024, heartbeatMs: 200, heartbeatTimeoutMs: 60_000 },
+        limits: { maxCommandRate: 0, pendingInputMax: 400, inputRetainBytes: 512 * 1024, inputRetainTotalBytes: 16 * 1024 * 1024 },
+      });
+      let socket: Socket | undefined;
+      const { game, rec, logger: gameLog } = startGame(h, {
+        dial: (host, port) => (socket = netConnect({ host, port })),
+        // the game's own silence timeout stays out of the way: the portal's backpressure decides
+        link: { heartbeatTimeoutMs: 60_000 },
+      });
+      await waitFor(() => game.ready, 3000, "game synced");
+      const sessions = Array.from({ length: players }, () => connectSession(h));
+      await waitFor(() => sessions.every((s) => game.get(s.sessid)), 3000, "sessions announced");
+      socket!.pause();
+
+      const pad = "x".repeat(1000);
+      let peakBytes = 0;
+      for (let k = 1; k <= lines; k++) {
+        for (const s of sessions) s.input(`${k} ${pad}`);
+        peakBytes = Math.max(peakBytes, h.portal.handler.pendingInputBytes);
+        if (k % 25 === 0) await sleep(5);
+      }
+      await waitFor(() => h.logger.codes().includes(ErrorCodes.LINK_BACKPRESSURE), 5000, "backpressure drop");
+      expect(h.portal.linkDrops.get(ErrorCodes.LINK_BACKPRESSURE)).to.equal(1);
+      expect(linkConnected(h)).to.equal(false);
+      // everything typed is kept (within the configured bounds) and nobody was told an input was dropped
+      expect(peakBytes).to.be.at.most(16 * 1024 * 1024);
+      expect(h.portal.handler.pendingInputs).to.equal(players * lines);
+      expect(sessions.every((s) => s.texts.every((t) => !t.includes("not kept")))).to.equal(true);
+
+      socket!.resume();
+      await waitFor(() => rec.inputs.length >= players * lines, 15_000, () => `every input delivered (${rec.inputs.length}/${players * lines}; downs ${rec.linkDowns} ready ${game.ready} linked ${linkConnected(h)} pending ${h.portal.handler.pendingInputs} codes ${JSON.stringify(h.logger.codes())} game ${JSON.stringify(gameLog.codes())})`);
+      await sleep(100);
+      for (const s of sessions) {
+        const seen = rec.inputs.filter((i) => i.sessid === s.sessid).map((i) => Number(String(i.args[0]).split(" ")[0]));
+        expect(seen, `inputs of ${s.sessid}`).to.deep.equal(Array.from({ length: lines }, (_, i) => i + 1));
+      }
+      await waitFor(() => h.portal.handler.pendingInputs === 0, 3000, "all acknowledged");
+      expect(rec.linkDowns).to.be.at.least(1);
+    });
+  });
+
   describe("heartbeat", () => {
     it("drops a raw authenticated peer that stops answering, logging PORTAL_ERR_LINK_TIMEOUT", async () => {
       const h = await startPortal({ link: { heartbeatMs: 100, heartbeatTimeoutMs: 400 } });
