@@ -40,13 +40,15 @@ export class LinkServer implements GameChannel {
   private server: Server | undefined;
   private game: LinkConnection | undefined;
   private readonly pending = new Set<LinkConnection>();
+  /** Connections accepted that have not completed hello and are not closed yet. */
+  private unauthenticated = 0;
   private readonly secretDigest: Buffer;
+  private events: LinkServerEvents = { gameConnected() {}, gameMessage() {}, gameDisconnected() {} };
 
   constructor(
     private readonly config: LinkConfig,
     secret: string,
     private readonly logger: Logger,
-    private readonly events: LinkServerEvents,
   ) {
     this.secretDigest = digest(secret);
   }
@@ -60,7 +62,9 @@ export class LinkServer implements GameChannel {
     return a && typeof a === "object" ? { host: a.address, port: a.port } : undefined;
   }
 
-  async start(): Promise<void> {
+  /** Listens; `events` receive the game's connection, messages and disconnection from now on. */
+  async start(events: LinkServerEvents): Promise<void> {
+    this.events = events;
     const server = createServer((socket) => this.accept(socket));
     this.server = server;
     await listenOrFail(server, { host: this.config.host, port: this.config.port, backlog: 64 }, "link", (err) =>
@@ -81,6 +85,23 @@ export class LinkServer implements GameChannel {
   }
 
   private accept(socket: Socket): void {
+    const remote = socket.remoteAddress;
+    const limit = this.config.maxUnauthenticated;
+    if (this.unauthenticated >= limit) {
+      socket.on("error", () => undefined);
+      this.logger.warn({ code: ErrorCodes.LINK_BUSY, remote, limit },
+        `${limit} link connections are already waiting for their hello; connection closed`);
+      socket.destroy();
+      return;
+    }
+    // Counted from now until the peer authenticates or its socket closes, whichever comes first.
+    this.unauthenticated += 1;
+    let counted = true;
+    const uncount = () => {
+      if (!counted) return;
+      counted = false;
+      this.unauthenticated -= 1;
+    };
     // Before the first bytes, only a timeout and an error handler; the first chunk decides what this peer is.
     const onEarlyError = (err: Error) => this.logger.debug({ code: ErrorCodes.LINK_SOCKET, err }, "link peer error before handshake");
     socket.on("error", onEarlyError);
@@ -88,21 +109,35 @@ export class LinkServer implements GameChannel {
       this.logger.warn({ code: ErrorCodes.LINK_AUTH, remote: socket.remoteAddress }, "link peer did not authenticate in time");
       socket.destroy();
     }, this.config.handshakeTimeoutMs);
-    socket.once("close", () => clearTimeout(timer));
+    socket.once("close", () => {
+      clearTimeout(timer);
+      uncount();
+    });
     socket.once("data", (first: Buffer) => {
-      if (!looksLikeFrame(first, this.config.maxFrameBytes)) {
+      // Until hello succeeds, frames are capped at helloMaxFrameBytes.
+      const helloMax = this.config.helloMaxFrameBytes;
+      if (!looksLikeFrame(first, helloMax)) {
+        if (looksLikeFrame(first, 0xffffffff)) {
+          const length = first.readUInt32BE(0);
+          this.logger.warn({ code: ErrorCodes.LINK_FRAME, remote, length },
+            `link peer announced a frame of ${length} bytes before hello (at most ${helloMax}); connection dropped`);
+          socket.destroy();
+          return;
+        }
         this.logger.warn({ code: ErrorCodes.LINK_NOT_PROTOCOL, remote: socket.remoteAddress }, "non-link traffic on the link port");
         socket.end(NOT_PROTOCOL_REPLY);
         return;
       }
       socket.off("error", onEarlyError);
       let authenticated = false;
-      const conn: LinkConnection = new LinkConnection(socket, this.config, {
+      const conn: LinkConnection = new LinkConnection(socket, { ...this.config, initialMaxFrameBytes: helloMax }, {
         message: (raw) => {
           if (authenticated) this.onGameMessage(conn, raw);
           else if (this.onHandshake(conn, raw)) {
             authenticated = true;
             clearTimeout(timer);
+            uncount();
+            conn.raiseFrameLimit(this.config.maxFrameBytes);
           }
         },
         fault: (err) => {
@@ -111,6 +146,9 @@ export class LinkServer implements GameChannel {
         },
         closed: (err) => {
           this.pending.delete(conn);
+          if (!authenticated && err?.code === ErrorCodes.LINK_FRAME) {
+            this.logger.warn({ code: err.code, remote }, `link peer dropped before hello: ${err.message}`);
+          }
           if (conn !== this.game) return;
           this.game = undefined;
           if (err) this.logger.warn({ code: err.code }, `game link lost: ${err.message}`);

@@ -201,3 +201,191 @@ describe("frame codec", () => {
     expect(decoder.push(Buffer.from([2, 0x7b, 0x7d]))).to.deep.equal(["{}"]);
   });
 });
+
+/** Counts the bytes the decoder copies (Buffer#copy, Buffer.concat) and the buffers it allocates while `fn` runs. */
+function countCopies<T>(fn: () => T): { result: T; copiedBytes: number; copies: number; concats: number; allocations: number } {
+  const proto = Buffer.prototype as unknown as { copy: (...args: unknown[]) => number };
+  const originalCopy = proto.copy;
+  const originalConcat = Buffer.concat;
+  const originalAllocUnsafe = Buffer.allocUnsafe;
+  const originalAlloc = Buffer.alloc;
+  let copiedBytes = 0;
+  let copies = 0;
+  let concats = 0;
+  let allocations = 0;
+  proto.copy = function (this: Buffer, ...args: unknown[]): number {
+    const n = originalCopy.apply(this, args);
+    copies += 1;
+    copiedBytes += n;
+    return n;
+  };
+  Buffer.concat = (...args: Parameters<typeof Buffer.concat>) => {
+    concats += 1;
+    return originalConcat(...args);
+  };
+  Buffer.allocUnsafe = (size: number) => {
+    allocations += 1;
+    return originalAllocUnsafe(size);
+  };
+  Buffer.alloc = ((...args: Parameters<typeof Buffer.alloc>) => {
+    allocations += 1;
+    return originalAlloc(...args);
+  }) as typeof Buffer.alloc;
+  try {
+    return { result: fn(), copiedBytes, copies, concats, allocations };
+  } finally {
+    proto.copy = originalCopy;
+    Buffer.concat = originalConcat;
+    Buffer.allocUnsafe = originalAllocUnsafe;
+    Buffer.alloc = originalAlloc;
+  }
+}
+
+describe("frame decoder: linear reassembly and a settable cap", () => {
+  it("decodes a 1 MiB frame fed in 1-byte chunks, copying each byte once (header bytes into the 4-byte scratch)", () => {
+    const body = JSON.stringify(["é€😀 ".repeat(80_000)]).slice(0, 1024 * 1024 - 8);
+    const frame = encodeFrame(body);
+    const decoder = new FrameDecoder(2 * 1024 * 1024);
+    const { result, copiedBytes, concats, allocations } = countCopies(() => {
+      const out: string[] = [];
+      for (let i = 0; i < frame.length; i++) out.push(...decoder.push(frame.subarray(i, i + 1)));
+      return out;
+    });
+    expect(result).to.have.length(1);
+    expect(result[0] === body, "decoded body equals the original").to.equal(true);
+    expect(copiedBytes).to.equal(frame.length);
+    expect(concats).to.equal(0);
+    expect(allocations, "one buffer for the body").to.equal(1);
+    expect(decoder.pendingBytes).to.equal(0);
+  });
+
+  it("copies at most 4 bytes for a header that straddles chunks, and none for a body that lies whole in one chunk", () => {
+    const frame = encodeFrame("z".repeat(5000));
+    for (const cut of [1, 2, 3]) {
+      const decoder = new FrameDecoder(MAX);
+      const { result, copiedBytes, allocations } = countCopies(() => [...decoder.push(frame.subarray(0, cut)), ...decoder.push(frame.subarray(cut))]);
+      expect(result, `cut ${cut}`).to.deep.equal(["z".repeat(5000)]);
+      expect(copiedBytes, `cut ${cut}`).to.equal(FRAME_HEADER_BYTES);
+      expect(allocations, `cut ${cut}`).to.equal(0);
+    }
+    // The header whole at the end of one chunk and the body whole in the next: nothing copied at all.
+    const decoder = new FrameDecoder(MAX);
+    const { result, copiedBytes } = countCopies(() => [...decoder.push(frame.subarray(0, 4)), ...decoder.push(frame.subarray(4))]);
+    expect(result).to.deep.equal(["z".repeat(5000)]);
+    expect(copiedBytes).to.equal(0);
+  });
+
+  for (const [a, b] of [[1, 3], [2, 2], [3, 1]] as const) {
+    it(`decodes a header split ${a}+${b}, also right after another frame in the same chunk`, () => {
+      const first = encodeFrame("first");
+      const second = encodeFrame('{"op":"second"}');
+      const decoder = new FrameDecoder(MAX);
+      expect(decoder.push(Buffer.concat([first, second.subarray(0, a)]))).to.deep.equal(["first"]);
+      expect(decoder.pendingBytes).to.equal(a);
+      expect(decoder.push(second.subarray(a, a + b))).to.deep.equal([]);
+      expect(decoder.pendingBytes).to.equal(FRAME_HEADER_BYTES);
+      expect(decoder.push(second.subarray(a + b))).to.deep.equal(['{"op":"second"}']);
+      expect(decoder.pendingBytes).to.equal(0);
+    });
+  }
+
+  it("decodes many frames in one chunk without copying or allocating", () => {
+    const bodies = Array.from({ length: 10_000 }, (_, i) => JSON.stringify([{ op: "data-in", n: i, text: "é".repeat(i % 50) }]));
+    const chunk = Buffer.concat(bodies.map((b) => encodeFrame(b)));
+    const decoder = new FrameDecoder(MAX);
+    const { result, copiedBytes, copies, concats, allocations } = countCopies(() => decoder.push(chunk));
+    expect(result).to.deep.equal(bodies);
+    expect({ copiedBytes, copies, concats, allocations }).to.deep.equal({ copiedBytes: 0, copies: 0, concats: 0, allocations: 0 });
+    expect(decoder.pendingBytes).to.equal(0);
+  });
+
+  it("reports pendingBytes through a partial frame: header bytes, then header plus body bytes so far", () => {
+    const frame = encodeFrame("p".repeat(1000));
+    const decoder = new FrameDecoder(MAX);
+    expect(decoder.pendingBytes).to.equal(0);
+    expect(decoder.push(frame.subarray(0, 2))).to.deep.equal([]);
+    expect(decoder.pendingBytes).to.equal(2);
+    expect(decoder.push(frame.subarray(2, 4))).to.deep.equal([]);
+    expect(decoder.pendingBytes).to.equal(4);
+    expect(decoder.push(frame.subarray(4, 300))).to.deep.equal([]);
+    expect(decoder.pendingBytes).to.equal(300);
+    expect(decoder.push(frame.subarray(300, 1003))).to.deep.equal([]);
+    expect(decoder.pendingBytes).to.equal(1003);
+    expect(decoder.push(Buffer.concat([frame.subarray(1003), encodeFrame("q").subarray(0, 3)]))).to.deep.equal(["p".repeat(1000)]);
+    expect(decoder.pendingBytes).to.equal(3);
+  });
+
+  it("rejects a length over a cap lowered by setMaxFrameBytes, from the next header on", () => {
+    const decoder = new FrameDecoder(MAX);
+    const body = "m".repeat(2000);
+    expect(decoder.push(encodeFrame(body))).to.deep.equal([body]);
+    decoder.setMaxFrameBytes(1000);
+    expect(decoder.push(encodeFrame("m".repeat(1000)))).to.deep.equal(["m".repeat(1000)]);
+    const err = expectFrameError(() => decoder.push(encodeFrame(body)));
+    expect(err.details.length).to.equal(2000);
+    expect(err.message).to.contain("1..1000");
+    expect(decoder.pendingBytes).to.equal(0);
+    expect(decoder.push(encodeFrame("x"))).to.deep.equal([]);
+  });
+
+  it("rejects a length over the cap that arrives after setMaxFrameBytes, a byte at a time", () => {
+    const decoder = new FrameDecoder(8192);
+    decoder.setMaxFrameBytes(4096);
+    const h = header(4097);
+    for (let i = 0; i < 3; i++) expect(decoder.push(h.subarray(i, i + 1))).to.deep.equal([]);
+    expectFrameError(() => decoder.push(h.subarray(3)));
+  });
+
+  it("accepts a bigger frame once the cap is raised", () => {
+    const big = "b".repeat(100_000);
+    const refused = new FrameDecoder(8192);
+    expectFrameError(() => refused.push(encodeFrame(big)));
+
+    const decoder = new FrameDecoder(8192);
+    expect(decoder.push(encodeFrame("hello"))).to.deep.equal(["hello"]);
+    decoder.setMaxFrameBytes(16 * 1024 * 1024);
+    const frame = encodeFrame(big);
+    expect(decoder.push(frame.subarray(0, 50_000))).to.deep.equal([]);
+    expect(decoder.push(frame.subarray(50_000))).to.deep.equal([big]);
+  });
+
+  it("with raisableTo, holds an over-cap frame that follows others in one chunk until the next push, judged under the cap then", () => {
+    const big = "r".repeat(20_000);
+    const chunk = Buffer.concat([encodeFrame("hello"), encodeFrame("small"), encodeFrame(big), encodeFrame("after")]);
+
+    // The owner raises the cap on "hello": the held rest is read by the next push (an empty one will do).
+    const raised = new FrameDecoder(8192, { raisableTo: 1024 * 1024 });
+    expect(raised.push(chunk)).to.deep.equal(["hello", "small"]);
+    expect(raised.pendingBytes).to.equal(chunk.length - encodeFrame("hello").length - encodeFrame("small").length);
+    raised.setMaxFrameBytes(1024 * 1024);
+    expect(raised.push(Buffer.alloc(0))).to.deep.equal([big, "after"]);
+    expect(raised.pendingBytes).to.equal(0);
+
+    // Held bytes come before a chunk pushed later.
+    const ordered = new FrameDecoder(8192, { raisableTo: 1024 * 1024 });
+    expect(ordered.push(chunk.subarray(0, chunk.length - 3))).to.deep.equal(["hello", "small"]);
+    ordered.setMaxFrameBytes(1024 * 1024);
+    expect(ordered.push(chunk.subarray(chunk.length - 3))).to.deep.equal([big, "after"]);
+
+    // Not raised: the next push rejects it.
+    const kept = new FrameDecoder(8192, { raisableTo: 1024 * 1024 });
+    expect(kept.push(chunk)).to.deep.equal(["hello", "small"]);
+    const err = expectFrameError(() => kept.push(Buffer.alloc(0)));
+    expect(err.details.length).to.equal(20_000);
+    expect(kept.pendingBytes).to.equal(0);
+
+    // Over-cap as the first frame of a push, or over raisableTo, or zero: rejected at once.
+    expectFrameError(() => new FrameDecoder(8192, { raisableTo: 1024 * 1024 }).push(encodeFrame(big)));
+    expectFrameError(() => new FrameDecoder(8192, { raisableTo: 10_000 }).push(chunk));
+    expectFrameError(() => new FrameDecoder(8192, { raisableTo: 1024 * 1024 }).push(Buffer.concat([encodeFrame("a"), header(0)])));
+
+    // Without raisableTo nothing is held.
+    expectFrameError(() => new FrameDecoder(8192).push(chunk));
+  });
+
+  it("refuses a cap that is not a positive integer", () => {
+    expect(() => new FrameDecoder(0)).to.throw(RangeError);
+    expect(() => new FrameDecoder(1024).setMaxFrameBytes(-1)).to.throw(RangeError);
+    expect(() => new FrameDecoder(1024).setMaxFrameBytes(1.5)).to.throw(RangeError);
+  });
+});
