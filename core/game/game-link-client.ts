@@ -106,7 +106,11 @@ export class GameLinkClient {
             continue;
           }
           const msg = parsed.msg;
-          if (msg.op === "portal-sync") this.linked = false;
+          if (msg.op === "portal-sync") {
+            this.linked = false;
+            // Frames both ways are judged by the portal's limit, whatever this side was configured with.
+            conn.raiseFrameLimit(msg.limits.max_frame_bytes);
+          }
           if (msg.op === "portal-sync-end") {
             this.linked = true;
             this.backoff.reset();

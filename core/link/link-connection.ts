@@ -40,6 +40,8 @@ export class LinkConnection {
   private lastReceived = Date.now();
   private heartbeat: NodeJS.Timeout | undefined;
   private isClosed = false;
+  /** Largest frame sent or accepted; the game SDK adopts the portal's value from portal-sync. */
+  private frameLimit: number;
   /** Bytes given to the socket, and how many of them it had handed to the kernel at the last heartbeat. */
   private written = 0;
   private lastHandedOver = 0;
@@ -50,6 +52,7 @@ export class LinkConnection {
     private readonly options: LinkConnectionOptions,
     private readonly events: LinkConnectionEvents,
   ) {
+    this.frameLimit = options.maxFrameBytes;
     this.decoder = new FrameDecoder(options.initialMaxFrameBytes ?? options.maxFrameBytes, { raisableTo: options.maxFrameBytes });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -67,8 +70,9 @@ export class LinkConnection {
     return this.isClosed;
   }
 
-  /** Accepts frames up to `n` bytes from now on (after a peer authenticated). */
+  /** Accepts and sends frames up to `n` bytes from now on (after a peer authenticated; the SDK: the portal's limit). */
   raiseFrameLimit(n: number): void {
+    this.frameLimit = n;
     this.decoder.setMaxFrameBytes(n);
     // Frames that arrived in the same chunk as the one that raised the limit may be held by the decoder, unjudged: read them now.
     if (this.decoder.pendingBytes > 0) {
@@ -82,7 +86,7 @@ export class LinkConnection {
   send(msg: object): void {
     if (this.isClosed) return;
     const json = JSON.stringify(msg);
-    if (json.length * 3 + 2 > this.options.maxFrameBytes && Buffer.byteLength(json) + 2 > this.options.maxFrameBytes) {
+    if (json.length * 3 + 2 > this.frameLimit && Buffer.byteLength(json) + 2 > this.frameLimit) {
       const op = (msg as { op?: unknown }).op;
       this.events.fault(new PortalError(ErrorCodes.LINK_FRAME, `message "${String(op)}" of ${Buffer.byteLength(json)} bytes exceeds maxFrameBytes; not sent`, { op }));
       return;
@@ -106,7 +110,7 @@ export class LinkConnection {
     let batch: string[] = [];
     let batchBytes = 2;
     // Lengths are counted in UTF-16 units; a third of the frame cap keeps any batch of several under it in bytes.
-    const limit = Math.min(this.options.batchMaxBytes, Math.floor(this.options.maxFrameBytes / 3));
+    const limit = Math.min(this.options.batchMaxBytes, Math.floor(this.frameLimit / 3));
     for (const json of pending) {
       if (batch.length > 0 && batchBytes + json.length + 1 > limit) {
         this.write(batch);

@@ -40,6 +40,8 @@ export class LinkServer implements GameChannel {
   private server: Server | undefined;
   private game: LinkConnection | undefined;
   private readonly pending = new Set<LinkConnection>();
+  /** Accepted sockets whose first bytes have not arrived yet (stop() closes them too). */
+  private readonly silent = new Set<Socket>();
   /** Connections accepted that have not completed hello and are not closed yet. */
   private unauthenticated = 0;
   private readonly secretDigest: Buffer;
@@ -81,6 +83,8 @@ export class LinkServer implements GameChannel {
     this.game?.close();
     for (const c of this.pending) c.destroy();
     this.pending.clear();
+    for (const s of this.silent) s.destroy();
+    this.silent.clear();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
@@ -109,11 +113,14 @@ export class LinkServer implements GameChannel {
       this.logger.warn({ code: ErrorCodes.LINK_AUTH, remote: socket.remoteAddress }, "link peer did not authenticate in time");
       socket.destroy();
     }, this.config.handshakeTimeoutMs);
+    this.silent.add(socket);
     socket.once("close", () => {
       clearTimeout(timer);
       uncount();
+      this.silent.delete(socket);
     });
     socket.once("data", (first: Buffer) => {
+      this.silent.delete(socket);
       // Until hello succeeds, frames are capped at helloMaxFrameBytes.
       const helloMax = this.config.helloMaxFrameBytes;
       if (!looksLikeFrame(first, helloMax)) {

@@ -11,7 +11,7 @@ import type { Clock } from "../time/clock.js";
 import { ConnectionThrottle } from "./connection-throttle.js";
 import { InputGuard } from "./input-guard.js";
 import { dispatchOutput } from "./output-dispatcher.js";
-import { InputLedger } from "./input-ledger.js";
+import { InputLedger, tupleBytes } from "./input-ledger.js";
 import { CORE, type PortalSession } from "./portal-session.js";
 import { findBadSyncKey, type SessionId, type SyncData } from "./session-data.js";
 import type { SessidAllocator } from "./sessid-allocator.js";
@@ -155,6 +155,11 @@ export class PortalSessionHandler implements SessionHost {
     for (const tuple of accepted) {
       // A keep-alive (telnet NUL, the web client's idle) means nothing to a game that is away: not kept.
       if (!sendable && tuple[0] === "idle") continue;
+      if (!this.fitsLink(tuple)) {
+        this.logger.warn({ code: ErrorCodes.INPUT_TOO_LONG, sessid: session.sessid, command: tuple[0] }, "input larger than a link frame refused");
+        this.tell(session, this.message("charLimit"));
+        continue;
+      }
       const kept = this.ledger.keep(session, tuple);
       if (kept.kept) continue;
       this.logger.warn({ code: ErrorCodes.INPUT_QUEUE_FULL, sessid: session.sessid, full: kept.full }, kept.full === "portal"
@@ -421,10 +426,20 @@ export class PortalSessionHandler implements SessionHost {
     return session[CORE].announced && this.isRegistered(session) && this.deps.channel.connected;
   }
 
-  /** Sends what this session typed that is not yet on this link connection. */
+  /** Sends what this session typed that is not yet on this link connection, in parts that fit a frame. */
   private sendInput(session: PortalSession): void {
     const unsent = this.ledger.takeUnsent(session);
-    if (unsent) this.deps.channel.send({ op: "data-in", sessid: session.sessid, seq: unsent.seq, cmds: unsent.cmds });
+    if (!unsent) return;
+    let seq = unsent.seq;
+    for (const cmds of chunkBySize(unsent.cmds, tupleBytes, syncChunkBudget(this.link.maxFrameBytes, this.link.batchMaxBytes))) {
+      this.deps.channel.send({ op: "data-in", sessid: session.sessid, seq, cmds });
+      seq += cmds.length;
+    }
+  }
+
+  /** An input too large for any frame could never reach the game: refused here, not kept. */
+  private fitsLink(tuple: CommandTuple): boolean {
+    return tupleBytes(tuple) * 3 <= this.link.maxFrameBytes - 1024;
   }
 
   /** Tells a session once why its input waits: it is still in the connection queue, or the game is away. */

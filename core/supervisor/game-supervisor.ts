@@ -97,7 +97,8 @@ export class GameSupervisor {
 
   /** The game announced it is about to exit (@reload, @shutdown of the game): act on the exit. */
   expectExit(mode: StopMode): void {
-    if (!this.child) return;
+    // During a shutdown the exit is already expected as a stop: a game announcing "reload" must not be restarted.
+    if (!this.child || this.state === "stopping") return;
     this.expecting = mode === "shutdown" ? "shutdown" : "reload";
     if (this.expecting === "reload") this.state = "reloading";
     this.armKill();

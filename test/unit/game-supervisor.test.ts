@@ -176,6 +176,27 @@ describe("GameSupervisor: unresponsive and unlinked games", function () {
     });
   }
 
+  it("a game that answers a shutdown by announcing a reload is not started again (no orphan after portico stop)", async () => {
+    let asked: string | undefined;
+    const s = supervisor({
+      requestStop: (mode) => {
+        asked = mode;
+        // the game announces "reload" while exiting, as a careless game might
+        s.expectExit("reload");
+        process.kill(pid, "SIGTERM");
+        return true;
+      },
+    });
+    s.start();
+    const pid = s.pid!;
+    await s.stop(2000);
+    expect(asked).to.equal("shutdown");
+    expect(s.status().state).to.equal("stopped");
+    expect(s.pid).to.equal(undefined);
+    expect(s.restarts).to.equal(0);
+    expect(alive(pid)).to.equal(false);
+  });
+
   it("no hang kill when no game process is running (back-off), and no watchdog without linkTimeoutMs", async () => {
     const s = supervisor({ linkTimeoutMs: 0 });
     s.start();
