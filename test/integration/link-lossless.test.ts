@@ -392,6 +392,31 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       expect(ops).to.deep.equal(["hello", "data-out"]);
     });
 
+    it("the SDK acknowledges a frame's input (one ack, written to the socket) before it runs any callback of that frame", async () => {
+      const h = await startPortal();
+      const s = connectSession(h);
+      const order: string[] = [];
+      const { game } = startGame(h, {
+        dial: (host, port) => {
+          const sock = netConnect({ host, port });
+          const write = sock.write.bind(sock) as (chunk: Buffer) => boolean;
+          // Every frame the SDK writes, in order with the callbacks below.
+          (sock as unknown as { write: (chunk: Buffer) => boolean }).write = (chunk: Buffer) => {
+            const msgs = JSON.parse(chunk.toString("utf8", 4)) as Json[];
+            for (const m of msgs) if (m.op === "ack") order.push(`ack:${JSON.stringify(m.seqs)}`);
+            return write(chunk);
+          };
+          return sock;
+        },
+      }, { onInput: (_gs, _name, args) => void order.push(`input:${String(args[0])}`) });
+      await waitFor(() => game.ready && game.get(s.sessid) !== undefined, 3000, "game synced with the session");
+      s.input("one");
+      s.input("two");
+      await waitFor(() => order.length >= 3, 2000, "ack and inputs");
+      expect(order).to.deep.equal([`ack:${JSON.stringify({ [s.sessid]: 2 })}`, "input:one", "input:two"]);
+      await waitFor(() => pending(h).n === 0, 2000, "the portal released the acknowledged input");
+    });
+
     it("against the real portal: msg() on every tick of the dial window is false, no PORTAL_ERR_LINK_AUTH; after ready it is true and arrives", async () => {
       const h = await startPortal();
       const s = connectSession(h);

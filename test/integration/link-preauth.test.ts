@@ -306,6 +306,17 @@ describe("game link before authentication (integration, real TCP on 127.0.0.1)",
       expect(game.closed).to.equal(false);
     });
 
+    it("portal stop closes connections that never sent a byte at once (no wait for the handshake timeout)", async () => {
+      const h = await startPortal({ handshakeTimeoutMs: 600_000 });
+      const silent = [new Peer(h.port), new Peer(h.port)];
+      for (const p of silent) await p.ready();
+      await sleep(50);
+      const started = Date.now();
+      await h.portal.stop();
+      expect(Date.now() - started).to.be.below(2000);
+      for (const p of silent) await p.waitClosed(1000);
+    });
+
     it("frees a slot when an unauthenticated peer goes away before its hello", async () => {
       const h = await startPortal({ maxUnauthenticated: 1, handshakeTimeoutMs: 5000 });
       const first = new Peer(h.port);

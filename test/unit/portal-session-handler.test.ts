@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { DEFAULT_CONFIG } from "../../core/config/portal-config.js";
 import { ErrorCodes } from "../../core/errors/error-codes.js";
 import { PortalError } from "../../core/errors/portal-error.js";
 import { CORE } from "../../core/sessions/portal-session.js";
@@ -514,6 +515,38 @@ describe("PortalSessionHandler", () => {
       h.channel.connected = false;
       a.input("again");
       expect(a.texts).to.deep.equal([RESTARTING, RESTARTING]);
+    });
+
+    it("refuses an input too large for any link frame (it could never reach the game): the char-limit notice, nothing kept", () => {
+      const h = noThrottle({ link: { maxFrameBytes: 4096, maxServerDataBytes: 1024 } });
+      const s = h.connect();
+      h.channel.clear();
+      s.input("x".repeat(2000));
+      s.input("small");
+      expect(s.texts).to.deep.equal([DEFAULT_CONFIG.messages.charLimit]);
+      expect(h.logger.codes()).to.include(ErrorCodes.INPUT_TOO_LONG);
+      expect(h.channel.ofOp("data-in")).to.deep.equal([{ op: "data-in", sessid: s.sessid, seq: 1, cmds: [["text", ["small"], {}]] }]);
+    });
+
+    it("sends held input larger than a frame as several data-in with consecutive sequence numbers", () => {
+      const h = noThrottle({ link: { maxFrameBytes: 16 * 1024, maxServerDataBytes: 4096 } });
+      const s = h.connect();
+      h.channel.connected = false;
+      h.handler.onGameDisconnected();
+      const lines = Array.from({ length: 12 }, (_, i) => `${i + 1} ${"y".repeat(1000)}`);
+      for (const l of lines) s.input(l);
+      h.channel.clear();
+      h.channel.connected = true;
+      h.handler.onGameConnected(1, 0);
+      const parts = h.channel.ofOp("data-in");
+      expect(parts.length).to.be.greaterThan(1);
+      let next = 1;
+      for (const p of parts) {
+        expect(p.seq).to.equal(next);
+        expect(JSON.stringify(p).length).to.be.at.most(4096 + 1200);
+        next += p.cmds.length;
+      }
+      expect(parts.flatMap((p) => p.cmds.map((c) => c[1][0]))).to.deep.equal(lines);
     });
 
     it("bounds held input by limits.pendingInputMax and tells the player each line not kept", () => {

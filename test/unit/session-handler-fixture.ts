@@ -69,6 +69,7 @@ export interface HarnessOptions {
   gameConnected?: boolean;
   /** The game acknowledges input as it arrives (default true). */
   autoAck?: boolean;
+  link?: Partial<PortalConfig["link"]>;
 }
 
 export interface Harness {
@@ -88,6 +89,7 @@ export function makeHarness(opts: HarnessOptions = {}): Harness {
   const config = structuredClone(DEFAULT_CONFIG);
   Object.assign(config.limits, opts.limits ?? {});
   Object.assign(config.messages, opts.messages ?? {});
+  Object.assign(config.link, opts.link ?? {});
   if (opts.serverName !== undefined) config.serverName = opts.serverName;
   if (opts.portalId !== undefined) config.portalId = opts.portalId;
   const clock = new FakeClock();
