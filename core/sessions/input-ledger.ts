@@ -35,8 +35,13 @@ export type AckResult = { ok: true; released: number } | { ok: false; reason: st
 /** About the JSON size of a tuple on the link; exact enough for a memory bound, cheap for typed lines. */
 export function tupleBytes(tuple: CommandTuple): number {
   const [name, args, kwargs] = tuple;
-  if (name === "text" && args.length === 1 && typeof args[0] === "string" && Object.keys(kwargs).length === 0) return args[0].length + 16;
+  if (name === "text" && args.length === 1 && typeof args[0] === "string" && isEmpty(kwargs)) return args[0].length + 16;
   return JSON.stringify(tuple).length;
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 /**
@@ -69,16 +74,13 @@ export class InputLedger<S extends object> {
   takeUnsent(session: S): { seq: number; cmds: CommandTuple[] } | undefined {
     const account = this.accounts.get(session);
     if (!account || account.sent >= account.next - 1) return undefined;
+    // Live entries hold acked+1 .. next-1 in order, so the first unsent one is found by arithmetic.
+    const from = account.head + (account.sent - account.acked);
     const cmds: CommandTuple[] = [];
-    let first = 0;
-    for (let i = account.head; i < account.entries.length; i++) {
-      const entry = account.entries[i]!;
-      if (entry.seq <= account.sent) continue;
-      if (first === 0) first = entry.seq;
-      cmds.push(entry.tuple);
-    }
+    for (let i = from; i < account.entries.length; i++) cmds.push(account.entries[i]!.tuple);
+    const seq = account.sent + 1;
     account.sent = account.next - 1;
-    return cmds.length > 0 ? { seq: first, cmds } : undefined;
+    return { seq, cmds };
   }
 
   /** The game has taken in everything up to `seq` (cumulative). Refused when it was never sent or does not move forward. */

@@ -430,6 +430,11 @@ export class PortalSessionHandler implements SessionHost {
   private sendInput(session: PortalSession): void {
     const unsent = this.ledger.takeUnsent(session);
     if (!unsent) return;
+    if (unsent.cmds.length === 1) {
+      // The common case, one typed line: it fits (fitsLink), no splitting to work out.
+      this.deps.channel.send({ op: "data-in", sessid: session.sessid, seq: unsent.seq, cmds: unsent.cmds });
+      return;
+    }
     let seq = unsent.seq;
     for (const cmds of chunkBySize(unsent.cmds, tupleBytes, syncChunkBudget(this.link.maxFrameBytes, this.link.batchMaxBytes))) {
       this.deps.channel.send({ op: "data-in", sessid: session.sessid, seq, cmds });
