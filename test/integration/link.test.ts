@@ -346,17 +346,20 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
       expect(linkConnected(h)).to.equal(false);
     });
 
-    it("refuses a wrong version with PORTAL_ERR_LINK_VERSION and closes", async () => {
-      const h = await startPortal();
-      const peer = new RawPeer(h.port);
-      await peer.ready();
-      peer.hello(h.secret, 99);
-      const err = await peer.waitOp("error");
-      expect(err.code).to.equal("PORTAL_ERR_LINK_VERSION");
-      await peer.waitClosed();
-      expect(peer.ofOp("portal-sync")).to.have.length(0);
-      expect(linkConnected(h)).to.equal(false);
-    });
+    for (const version of [1, 99]) {
+      it(`refuses link version ${version} with PORTAL_ERR_LINK_VERSION naming both versions, and closes`, async () => {
+        const h = await startPortal();
+        const peer = new RawPeer(h.port);
+        await peer.ready();
+        peer.hello(h.secret, version);
+        const err = await peer.waitOp("error");
+        expect(err.code).to.equal("PORTAL_ERR_LINK_VERSION");
+        expect(err.message).to.equal(`link version ${version} is not supported; this portal speaks ${LINK_VERSION}`);
+        await peer.waitClosed();
+        expect(peer.ofOp("portal-sync")).to.have.length(0);
+        expect(linkConnected(h)).to.equal(false);
+      });
+    }
 
     it("refuses a first message that is not a hello with PORTAL_ERR_LINK_AUTH", async () => {
       const h = await startPortal();

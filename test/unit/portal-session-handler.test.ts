@@ -517,6 +517,23 @@ describe("PortalSessionHandler", () => {
       expect(a.texts).to.deep.equal([RESTARTING, RESTARTING]);
     });
 
+    it("does not hold keep-alives (idle) while the game is away, but forwards them while it is linked", () => {
+      const h = noThrottle();
+      const s = h.connect();
+      h.channel.connected = false;
+      h.handler.onGameDisconnected();
+      for (let i = 0; i < 20; i++) s.oob("idle");
+      expect(h.handler.pendingInputs).to.equal(0);
+      expect(s.texts, "a keep-alive alone gets no restarting notice").to.deep.equal([]);
+      s.input("look");
+      expect(h.handler.pendingInputs).to.equal(1);
+      h.channel.connected = true;
+      h.handler.onGameConnected(1, 0);
+      h.channel.clear();
+      s.oob("idle");
+      expect(h.channel.ofOp("data-in").map((m) => m.cmds[0]![0])).to.deep.equal(["idle"]);
+    });
+
     it("refuses an input too large for any link frame (it could never reach the game): the char-limit notice, nothing kept", () => {
       const h = noThrottle({ link: { maxFrameBytes: 4096, maxServerDataBytes: 1024 } });
       const s = h.connect();
