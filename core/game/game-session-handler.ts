@@ -124,14 +124,14 @@ export class GameSessionHandler {
   }
 
   disconnect(session: GameSession, reason?: string): void {
-    this.sessions.delete(session.sessid);
+    this.forget(session.sessid);
     this.link.send(reason === undefined ? { op: "disconnect", sessid: session.sessid } : { op: "disconnect", sessid: session.sessid, reason });
     this.safely("onDisconnect", () => this.options.callbacks?.onDisconnect?.(session));
   }
 
   disconnectAll(reason?: string): void {
     const all = [...this.sessions.values()];
-    this.sessions.clear();
+    this.forgetAll();
     this.link.send(reason === undefined ? { op: "disconnect-all" } : { op: "disconnect-all", reason });
     for (const s of all) this.safely("onDisconnect", () => this.options.callbacks?.onDisconnect?.(s));
   }
@@ -323,7 +323,7 @@ export class GameSessionHandler {
       }
       case "disconnect-all": {
         const all = [...this.sessions.values()];
-        this.sessions.clear();
+        this.forgetAll();
         for (const s of all) this.safely("onDisconnect", () => cb.onDisconnect?.(s));
         return;
       }
@@ -383,6 +383,12 @@ export class GameSessionHandler {
     this.sessions.delete(sessid);
     this.inputSeen.delete(sessid);
     this.inputAcked.delete(sessid);
+  }
+
+  private forgetAll(): void {
+    this.sessions.clear();
+    this.inputSeen.clear();
+    this.inputAcked.clear();
   }
 
   private onDown(): void {
