@@ -27,10 +27,13 @@ export function adminRequest(admin: { host: string; port: number }, secret: stri
       timedOut = true;
       req.destroy(new Error(`no answer within ${timeoutMs} ms`));
     });
-    req.on("error", (err) =>
+    req.on("error", (err: NodeJS.ErrnoException) =>
       reject(timedOut
         ? new PortalError(ErrorCodes.ADMIN_REQUEST, `the portal's admin endpoint at ${admin.host}:${admin.port} did not answer ${method} ${path} within ${timeoutMs} ms`)
-        : new PortalError(ErrorCodes.NOT_RUNNING, `cannot reach the portal's admin endpoint at ${admin.host}:${admin.port}: ${err.message}`)));
+        : err.code === "ECONNRESET"
+          // Accepted, then closed unanswered: what the endpoint does beyond admin.maxConnections.
+          ? new PortalError(ErrorCodes.ADMIN_BUSY, `the portal's admin endpoint at ${admin.host}:${admin.port} closed the connection without answering ${method} ${path}: it is probably busy (admin.maxConnections connections open); try again in a few seconds`)
+          : new PortalError(ErrorCodes.NOT_RUNNING, `cannot reach the portal's admin endpoint at ${admin.host}:${admin.port}: ${err.message}`)));
     req.end();
   });
 }

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { bundledPlugins } from "../../plugins/index.js";
 import { AdminServer } from "../admin/admin-server.js";
 import { loadAppConfig } from "../config/load-config.js";
+import { failConfig } from "../config/portal-config.js";
+import { GameEnvError, limitsFromEnv } from "../default-game/env-settings.js";
 import { ErrorCodes } from "../errors/error-codes.js";
 import { errorMessage } from "../errors/portal-error.js";
 import { createPinoLogger } from "../logging/pino-logger.js";
@@ -21,6 +23,15 @@ export const SHUTDOWN_NOTICE = "The server is shutting down. Goodbye!";
 /** `portico start`: the portal, the admin endpoint and the supervised game, in the foreground until stopped. */
 export async function startCommand(args: { configPath?: string }): Promise<void> {
   const { config, source, linkSecret } = loadAppConfig(args.configPath === undefined ? {} : { configPath: args.configPath });
+  // The bundled game reads its limits (PORTICO_GAME_*) from the environment it inherits: a bad one stops the start here, named.
+  if (config.game.enabled && config.game.entry === "") {
+    try {
+      limitsFromEnv(process.env);
+    } catch (err) {
+      if (err instanceof GameEnvError) failConfig(err.variable, err.problem);
+      throw err;
+    }
+  }
   const dataDir = new DataDir(config.dataDir);
   dataDir.ensure();
   dataDir.writeAtomic(".write-test", "ok\n"); // fails clearly on a read-only or full data directory
@@ -122,7 +133,7 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
         ready: () => portal.gameConnected,
         reload: async () => reload(),
         stop: () => shutdown("stop requested through the admin endpoint"),
-      }, logger.child({ part: "admin" }));
+      }, logger.child({ part: "admin" }), config.admin);
       await admin.start();
     }
   } catch (err) {

@@ -14,9 +14,10 @@ const host = () => z.string().regex(/^\S+$/);
 const message = (text: string, when: string) => z.string().default(text).describe(`Sent ${when}.`);
 
 const limitsSchema = z.strictObject({
-  maxConnectionRate: num(0, 100_000).default(2).describe("New connections admitted per second (fractions allowed); extra ones wait in a queue. 0 disables the throttle."),
+  maxConnectionRate: num(0, 100_000).default(2).describe("New connections admitted per second (fractions allowed); extra ones wait in a queue, served in turn across addresses. 0 disables the throttle."),
   connectionQueueMax: int(1, 1_000_000).default(500).describe("Most connections waiting in the throttle queue; a newcomer beyond it is told messages.queueFull and closed."),
-  connectionQueuePerIp: int(1, 1_000_000).default(10).describe("Most queued connections from one address; a newcomer beyond it is told messages.perIpFull and closed."),
+  connectionQueuePerIp: int(1, 1_000_000).default(10).describe("Most queued connections from one address (IPv6: one ipv6PrefixLength prefix); a newcomer beyond it is told messages.perIpFull and closed."),
+  ipv6PrefixLength: int(1, 128).default(64).describe("IPv6 addresses sharing this many leading bits count as one address for the connection throttle (its turns and connectionQueuePerIp); IPv4-mapped IPv6 counts as the IPv4 address."),
   maxCommandRate: num(0, 1_000_000).default(80).describe("Inputs per session in one 1-second window (fractions allowed); more are dropped with messages.commandRate. 0 disables it."),
   maxCharLimit: int(0, 10_000_000).default(6000).describe("Longest typed line in characters; longer lines are dropped with messages.charLimit. 0 disables it."),
   maxOobBytes: int(16, 100 * 1024 * 1024).default(64 * 1024).describe("Largest out-of-band input, as JSON bytes of the whole tuple; larger ones are dropped with messages.oobTooLarge."),
@@ -73,7 +74,14 @@ const adminSchema = z.strictObject({
   enabled: z.boolean().default(true).describe("false runs no admin endpoint; portico status, reload and stop then cannot reach the portal."),
   host: host().default("127.0.0.1").describe("Address the admin endpoint listens on; keep it on loopback."),
   port: port().default(4005).describe("Admin endpoint port; 0 picks a free port."),
-}).describe("The loopback admin endpoint (health, metrics, status, reload, stop) used by the CLI.");
+  headersTimeoutMs: int(100, 600_000).default(10_000).describe("A request's headers must be complete this long after its first byte (or after connecting); otherwise it is answered 408 and the connection closed (slow-header attacks)."),
+  requestTimeoutMs: int(100, 3_600_000).default(30_000).describe("A request must have arrived complete this long after its first byte; otherwise it is answered 408 and the connection closed. It does not limit the answer (a /reload may take longer). At least headersTimeoutMs."),
+  keepAliveTimeoutMs: int(100, 600_000).default(5_000).describe("A kept-alive connection that sends no new request this long after its last answer is closed (Node adds a fixed 1 s)."),
+  idleTimeoutMs: int(100, 3_600_000).default(30_000).describe("A connection on which nothing moves for this long, while none of its requests is being worked on, is closed."),
+  maxConnections: int(1, 100_000).default(64).describe("Most open connections to the admin endpoint; further ones are closed as soon as they are accepted (logged as PORTAL_ERR_ADMIN_BUSY)."),
+  logIntervalMs: int(100, 86_400_000).default(60_000).describe("A refused request (PORTAL_ERR_ADMIN_AUTH) or connection (PORTAL_ERR_ADMIN_BUSY) is logged once; further ones are counted, and at most one summary line per this interval says how many were not logged."),
+}).describe("The loopback admin endpoint (health, metrics, status, reload, stop) used by the CLI.")
+  .refine((a) => a.requestTimeoutMs >= a.headersTimeoutMs, { path: ["requestTimeoutMs"], message: "must be at least admin.headersTimeoutMs" });
 
 const gameSchema = z.strictObject({
   enabled: z.boolean().default(true).describe("false runs no game: the portal waits for a game you start yourself."),

@@ -104,7 +104,10 @@ describe("config schemas", () => {
       const c = resolvePortalConfig({ limits: { maxCommandRate: 5 }, game: {} });
       expect(c.limits).to.deep.equal({ ...DEFAULT_CONFIG.limits, maxCommandRate: 5 });
       expect(c.game).to.deep.equal({ enabled: true, entry: "", db: "", restartInitialMs: 1000, restartFactor: 1.5, restartMaxMs: 30_000, stopTimeoutMs: 4000, linkTimeoutMs: 30_000 });
-      expect(c.admin).to.deep.equal({ enabled: true, host: "127.0.0.1", port: 4005 });
+      expect(c.admin).to.deep.equal({
+        enabled: true, host: "127.0.0.1", port: 4005, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000,
+        idleTimeoutMs: 30_000, maxConnections: 64, logIntervalMs: 60_000,
+      });
       expect(Object.keys(c)).to.not.include("web");
       expect(c.logLevel).to.equal("info");
     });

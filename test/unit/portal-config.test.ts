@@ -28,6 +28,7 @@ describe("portal config", () => {
         maxConnectionRate: 2,
         connectionQueueMax: 500,
         connectionQueuePerIp: 10,
+        ipv6PrefixLength: 64,
         maxCommandRate: 80,
         maxCharLimit: 6000,
         maxOobBytes: 65536,
