@@ -29,8 +29,10 @@ export class GameSession implements SyncData {
     for (const key of SYNC_KEYS) {
       if (!(key in data) || key === "sessid") continue;
       const value = data[key];
-      if (key === "protocol_flags") Object.assign(this.protocol_flags, value as ProtocolFlags);
-      else (this as Record<string, unknown>)[key] = value;
+      // Own keys only, and never `__proto__` (Object.assign would set the flags' prototype with it).
+      if (key === "protocol_flags") {
+        for (const [flag, v] of Object.entries(value as ProtocolFlags)) if (flag !== "__proto__") this.protocol_flags[flag] = v;
+      } else (this as Record<string, unknown>)[key] = value;
     }
   }
 

@@ -1,18 +1,21 @@
 import type { CommandTuple, Kwargs } from "../messages/command-tuple.js";
 
-/** Game command names with a fixed GMCP package name (both directions). */
-const TO_GMCP: Readonly<Record<string, string>> = {
-  client_options: "Core.Supports.Get",
-  get_inputfuncs: "Core.Commands.Get",
-  get_value: "Char.Value.Get",
-  repeat: "Char.Repeat.Update",
-  monitor: "Char.Monitor.Update",
-};
-const FROM_GMCP: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(TO_GMCP).map(([k, v]) => [v.toLowerCase(), k]));
+/**
+ * Game command names with a fixed GMCP package name (both directions). Maps: a client's package name
+ * is looked up, and `constructor` or `__proto__` must not find Object.prototype's members.
+ */
+const TO_GMCP: ReadonlyMap<string, string> = new Map([
+  ["client_options", "Core.Supports.Get"],
+  ["get_inputfuncs", "Core.Commands.Get"],
+  ["get_value", "Char.Value.Get"],
+  ["repeat", "Char.Repeat.Update"],
+  ["monitor", "Char.Monitor.Update"],
+]);
+const FROM_GMCP: ReadonlyMap<string, string> = new Map([...TO_GMCP].map(([k, v]) => [v.toLowerCase(), k]));
 
 /** `char_vitals` → `Char.Vitals`, `char_HP` → `Char.HP`, `ping` → `Core.Ping`; names already dotted are sent as the game wrote them. */
 export function gmcpName(name: string): string {
-  const mapped = TO_GMCP[name];
+  const mapped = TO_GMCP.get(name);
   if (mapped) return mapped;
   if (name.includes(".")) return name;
   const words = name.split("_").filter((w) => w.length > 0);
@@ -36,7 +39,7 @@ export function encodeGmcp(name: string, args: readonly unknown[], kwargs: Kwarg
 /** The game command name for a GMCP package: mapped names, else `.`→`_`, leading `core_` stripped, lower-cased. */
 export function gameNameFromGmcp(pkg: string): string {
   const lower = pkg.toLowerCase();
-  const mapped = FROM_GMCP[lower];
+  const mapped = FROM_GMCP.get(lower);
   if (mapped) return mapped;
   return lower.replace(/\./g, "_").replace(/^core_/, "");
 }

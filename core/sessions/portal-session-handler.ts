@@ -50,7 +50,8 @@ interface OpenSync {
 
 const DEFAULT_LINK = { maxFrameBytes: 16 * 1024 * 1024, batchMaxBytes: 256 * 1024, maxServerDataBytes: 1024 * 1024 };
 
-const fill = (template: string, values: Record<string, string>) => template.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m);
+/** Fills `{name}` placeholders from `values`' own keys only (`{constructor}` in a template stays as written). */
+export const fill = (template: string, values: Record<string, string>) => template.replace(/\{(\w+)\}/g, (m, k: string) => (Object.hasOwn(values, k) ? values[k]! : m));
 
 /**
  * The one registry of portal sessions and the relay between them and the game.
@@ -63,6 +64,12 @@ export class PortalSessionHandler implements SessionHost {
   private readonly ledger: InputLedger<PortalSession>;
   /** Sessions told why their input waits (once per game outage, or once while queued). */
   private readonly toldWaiting = new WeakSet<PortalSession>();
+  /**
+   * Sessions whose input is masked: the game's last output with an echo option said `echo: false`
+   * (a password prompt) and no `echo: true` came since. Kept here, by the portal, for every protocol:
+   * LOCALECHO never echoes their input, and no portal message repeats it.
+   */
+  private readonly masked = new WeakSet<PortalSession>();
   private readonly logger: Logger;
   private readonly link: NonNullable<HandlerDeps["config"]["link"]>;
   readonly runState: GameRunState;
@@ -148,7 +155,7 @@ export class PortalSessionHandler implements SessionHost {
     if (accepted.length === 0) return;
     this.stats.commandsIn += accepted.length;
     session.cmd_last = now / 1000;
-    if (session.protocol_flags.LOCALECHO === true) {
+    if (session.protocol_flags.LOCALECHO === true && !this.masked.has(session)) {
       for (const [name, args] of accepted) if (name === "text") this.tell(session, String(args[0] ?? ""));
     }
     const sendable = this.canSend(session);
@@ -165,7 +172,7 @@ export class PortalSessionHandler implements SessionHost {
       this.logger.warn({ code: ErrorCodes.INPUT_QUEUE_FULL, sessid: session.sessid, full: kept.full }, kept.full === "portal"
         ? "input not kept: the portal-wide bound on unacknowledged input (limits.inputRetainTotalBytes) is reached"
         : "input not kept: this session's unacknowledged input is at its bound");
-      const line = tuple[0] === "text" ? String(tuple[1][0] ?? "") : tuple[0];
+      const line = tuple[0] !== "text" ? tuple[0] : this.masked.has(session) ? "(hidden input)" : String(tuple[1][0] ?? "");
       this.tell(session, this.message("inputDropped", { line }));
     }
     if (sendable) this.sendInput(session);
@@ -197,6 +204,7 @@ export class PortalSessionHandler implements SessionHost {
     const { ok, bad } = prepareTuples(commands);
     if (bad.length > 0) this.logger.warn({ code: ErrorCodes.BAD_OUTPUT, sessid, indexes: bad }, "malformed output instructions skipped");
     this.stats.commandsOut += ok.length;
+    this.noteEcho(session, ok);
     dispatchOutput(session, ok, this.logger);
   }
 
@@ -478,6 +486,22 @@ export class PortalSessionHandler implements SessionHost {
     }
     session.loadSyncData(data);
     open.applied++;
+  }
+
+  /** Records the echo state the game asks for (`options.echo` on any instruction): false masks the session's input, true unmasks it. */
+  private noteEcho(session: PortalSession, commands: readonly CommandTuple[]): void {
+    for (const [, , kwargs] of commands) {
+      const options = kwargs.options;
+      if (typeof options !== "object" || options === null) continue;
+      const echo = (options as Record<string, unknown>).echo;
+      if (echo === false) this.masked.add(session);
+      else if (echo === true) this.masked.delete(session);
+    }
+  }
+
+  /** True while the game has the session's input masked (it sent `echo: false`, as for a password). */
+  inputMasked(session: PortalSession): boolean {
+    return this.masked.has(session);
   }
 
   private isRegistered(session: PortalSession): boolean {

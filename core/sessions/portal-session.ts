@@ -123,7 +123,8 @@ export abstract class PortalSession {
     for (const [key, value] of Object.entries(data)) {
       switch (key) {
         case "protocol_flags":
-          Object.assign(this.protocol_flags, value as ProtocolFlags);
+          // Own keys only, and never `__proto__` (Object.assign would set the flags' prototype with it).
+          for (const [flag, v] of Object.entries(value as ProtocolFlags)) if (flag !== "__proto__") this.protocol_flags[flag] = v;
           break;
         case "sessid":
         case "protocol_key":

@@ -18,7 +18,7 @@ export interface IrcConnectionEvents {
 const NICKSERV_WAIT_MS = 15_000;
 
 /** Commands whose handlers in irc-framework read parameters without checking they exist: the minimum each needs. */
-const MIN_PARAMS: Readonly<Record<string, number>> = { PRIVMSG: 2, NOTICE: 2, "311": 6, "353": 4, "366": 2, KICK: 2, JOIN: 1, PART: 1 };
+const MIN_PARAMS: ReadonlyMap<string, number> = new Map([["PRIVMSG", 2], ["NOTICE", 2], ["311", 6], ["353", 4], ["366", 2], ["KICK", 2], ["JOIN", 1], ["PART", 1]]);
 
 /** A state text fit for one status line: first line only, OpenSSL noise reduced, capped. */
 export function oneLine(text: string): string {
@@ -213,7 +213,7 @@ export class IrcConnection {
     const handler = client.command_handler;
     const dispatch = handler.dispatch.bind(handler);
     handler.dispatch = (message) => {
-      const need = MIN_PARAMS[message.command?.toUpperCase?.() ?? ""] ?? 0;
+      const need = MIN_PARAMS.get(String(message.command ?? "").toUpperCase()) ?? 0;
       if (!Array.isArray(message.params) || message.params.length < need) {
         this.logger.debug({ command: message.command }, "malformed IRC line dropped");
         return;

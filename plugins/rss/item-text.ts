@@ -1,6 +1,10 @@
 import type { FeedItem } from "./feed-parser.js";
 
-const NAMED: Readonly<Record<string, string>> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " ", hellip: "…", mdash: "—", ndash: "–", rsquo: "’", lsquo: "‘", rdquo: "”", ldquo: "“" };
+/** A Map: entity names come from the feed, and must not find Object.prototype's members. */
+const NAMED: ReadonlyMap<string, string> = new Map([
+  ["amp", "&"], ["lt", "<"], ["gt", ">"], ["quot", '"'], ["apos", "'"], ["nbsp", " "], ["hellip", "…"], ["mdash", "—"], ["ndash", "–"],
+  ["rsquo", "’"], ["lsquo", "‘"], ["rdquo", "”"], ["ldquo", "“"],
+]);
 
 /** Decodes HTML entities: the common named ones and every numeric one (invalid code points become U+FFFD). */
 export function decodeEntities(text: string): string {
@@ -9,7 +13,7 @@ export function decodeEntities(text: string): string {
       const code = body[1] === "x" || body[1] === "X" ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
       return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : "\uFFFD";
     }
-    return NAMED[body.toLowerCase()] ?? m;
+    return NAMED.get(body.toLowerCase()) ?? m;
   });
 }
 

@@ -23,43 +23,50 @@ function boolean(flag: string): Setter {
   };
 }
 
-const ENCODINGS: Readonly<Record<string, string>> = { "utf-8": "utf-8", utf8: "utf-8", "latin-1": "latin-1", latin1: "latin-1", "iso-8859-1": "latin-1" };
+/**
+ * The encodings a player may pick, by the names accepted. Maps, not plain objects: what a player
+ * types is looked up, and `__proto__`, `constructor` or `toString` must be unknown names, not
+ * Object.prototype's members.
+ */
+const ENCODINGS: ReadonlyMap<string, string> = new Map([["utf-8", "utf-8"], ["utf8", "utf-8"], ["latin-1", "latin-1"], ["latin1", "latin-1"], ["iso-8859-1", "latin-1"]]);
 
 /** The flags a player may set, and how each value is read. */
-export const SETTABLE: Readonly<Record<string, Setter>> = {
-  SCREENWIDTH: integer("SCREENWIDTH", 10, 1000),
-  SCREENHEIGHT: integer("SCREENHEIGHT", 5, 1000),
-  NOCOLOR: boolean("NOCOLOR"),
-  SCREENREADER: boolean("SCREENREADER"),
-  NOPKEEPALIVE: boolean("NOPKEEPALIVE"),
-  LOCALECHO: boolean("LOCALECHO"),
-  ENCODING: (v) => {
-    const e = ENCODINGS[v.toLowerCase()];
+export const SETTABLE: ReadonlyMap<string, Setter> = new Map<string, Setter>([
+  ["SCREENWIDTH", integer("SCREENWIDTH", 10, 1000)],
+  ["SCREENHEIGHT", integer("SCREENHEIGHT", 5, 1000)],
+  ["NOCOLOR", boolean("NOCOLOR")],
+  ["SCREENREADER", boolean("SCREENREADER")],
+  ["NOPKEEPALIVE", boolean("NOPKEEPALIVE")],
+  ["LOCALECHO", boolean("LOCALECHO")],
+  ["ENCODING", (v) => {
+    const e = ENCODINGS.get(v.toLowerCase());
     return e ? { value: e } : { error: "ENCODING must be utf-8 or latin-1." };
-  },
-};
+  }],
+]);
+
+const SETTABLE_LIST = [...SETTABLE.keys()].join(", ");
 
 /** Reads `FLAG=value` or `FLAG value`; the result to apply, or a message. */
 export function parseOptionSetting(args: string): { flag: string; value: unknown } | { error: string } {
   const eq = splitAssignment(args);
   const [flagWord, valueWord] = eq ? [eq.left, eq.right] : words(args);
   const flag = (flagWord ?? "").toUpperCase();
-  const setter = SETTABLE[flag];
-  if (!setter) return { error: `You cannot set ${escapeMarkup(flagWord ?? "")}. Settable: ${Object.keys(SETTABLE).join(", ")}.` };
+  const setter = SETTABLE.get(flag);
+  if (!setter) return { error: `You cannot set ${escapeMarkup(flagWord ?? "")}. Settable: ${SETTABLE_LIST}.` };
   if (valueWord === undefined || valueWord === "") return { error: `Usage: options ${flag}=<value>` };
   const result = setter(valueWord);
   return "error" in result ? result : { flag, value: result.value };
 }
 
 function show(value: unknown): string {
-  if (typeof value === "object" && value !== null && !Array.isArray(value) && "0" in value) return String((value as Record<string, unknown>)["0"]);
-  return typeof value === "string" ? value : JSON.stringify(value);
+  if (typeof value === "object" && value !== null && !Array.isArray(value) && Object.hasOwn(value, "0")) return String((value as Record<string, unknown>)["0"]);
+  return typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
 }
 
 export function describeOptions(s: GameSession): string {
   const flags = Object.keys(s.protocol_flags).sort();
   const rows = flags.map((k) => `  ${escapeMarkup(k).padEnd(16)} ${escapeMarkup(show(s.protocol_flags[k]))}`);
-  return [`Options for this connection (${escapeMarkup(s.protocol_key || "?")}):`, ...rows, `Set one with: options <FLAG>=<value>  (${Object.keys(SETTABLE).join(", ")})`].join("\n");
+  return [`Options for this connection (${escapeMarkup(s.protocol_key || "?")}):`, ...rows, `Set one with: options <FLAG>=<value>  (${SETTABLE_LIST})`].join("\n");
 }
 
 export const options: Command = {

@@ -34,7 +34,8 @@ export function encodeMsdp(name: string, args: readonly unknown[], kwargs: Kwarg
   return out;
 }
 
-const GENERIC: Readonly<Record<string, string>> = { LIST: "msdp_list", REPORT: "msdp_report", RESET: "msdp_reset", SEND: "msdp_send", UNREPORT: "msdp_unreport" };
+/** A Map: the variable name comes from the client, and must not find Object.prototype's members. */
+const GENERIC: ReadonlyMap<string, string> = new Map([["LIST", "msdp_list"], ["REPORT", "msdp_report"], ["RESET", "msdp_reset"], ["SEND", "msdp_send"], ["UNREPORT", "msdp_unreport"]]);
 
 /** Nesting deeper than this is read as plain text. */
 const MAX_DEPTH = 8;
@@ -93,7 +94,7 @@ export function decodeMsdp(payload: Buffer): CommandTuple[] {
     }
     const [name, afterName] = readText(payload, i + 1);
     i = afterName;
-    const key = GENERIC[name.toUpperCase()] ?? name;
+    const key = GENERIC.get(name.toUpperCase()) ?? name;
     let tuple = merged.get(key);
     if (!tuple) {
       tuple = [key, [], {}];
