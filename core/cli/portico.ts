@@ -5,6 +5,7 @@ import { loadAppConfig } from "../config/load-config.js";
 import { errorMessage } from "../errors/portal-error.js";
 import { readLinkSecret } from "../state/data-dir.js";
 import { adminRequest } from "./admin-client.js";
+import { adminCommand } from "./admin-command.js";
 import { configSchemaCommand, installedManifests } from "./config-schema-command.js";
 import { formatStatus } from "./format-status.js";
 import { newPluginCommand } from "./new-plugin-command.js";
@@ -20,6 +21,12 @@ commands:
   status [--json]  sessions, bots, uptime, game pid, link state
   config-schema [--out <file>]
                    print (or write) the JSON Schema of portico.config.json, for editor completion
+  admin create <name> [--promote]
+                   make an admin account of the default game (running or not); the password is asked
+                   without echo, or read from the file named by PORTICO_ADMIN_PASSWORD_FILE or one line
+                   on stdin, never from the command line; --promote makes an existing account an admin
+  admin demote <name> | admin list
+                   take admin rights away; list the admins
   new-plugin <name> [--dir <path>] [--portico <spec>]
                    scaffold a protocol plugin package from the template (default dir ./portico-plugin-<name>;
                    it depends on this Portico by file: path, or on <spec>, e.g. a packed tarball)
@@ -86,6 +93,8 @@ async function main(argv: string[]): Promise<number> {
       }
       process.stdout.write("portico stopped\n");
       return 0;
+    case "admin":
+      return adminCommand(args);
     case "new-plugin": {
       const name = args[0];
       if (name === undefined || name.startsWith("--")) throw new Error("new-plugin needs a name, e.g. portico new-plugin chat");

@@ -47,7 +47,8 @@ export class AccountService {
     this.decoy = decoyRecord(this.params);
   }
 
-  async create(name: string, password: string): Promise<CreateResult> {
+  /** Creates an account (an admin only with `admin`, which players never get: see `portico admin create`). */
+  async create(name: string, password: string, options: { admin?: boolean } = {}): Promise<CreateResult> {
     const bad = checkName(name) ?? checkPassword(password);
     if (bad) return { ok: false, reason: "invalid", message: bad };
     const key = name.toLowerCase();
@@ -69,7 +70,7 @@ export class AccountService {
       }
       if (this.closed) return { ok: false, reason: "error", message: RESTARTING_MESSAGE };
       try {
-        const account = this.db.insertAccount({ name, hash: record.hash, salt: record.salt, params: JSON.stringify(record.params) });
+        const account = this.db.insertAccount({ name, hash: record.hash, salt: record.salt, params: JSON.stringify(record.params) }, options);
         return { ok: true, account };
       } catch (err) {
         if (err instanceof NameTakenError) return taken;

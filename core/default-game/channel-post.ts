@@ -1,6 +1,7 @@
 /** Delivering channel messages: to online members, and to the bots linked to the channel. */
 import type { GameContext } from "./context.js";
 import { botLinkOf, players } from "./players.js";
+import { systemLine, unmarked } from "./text.js";
 
 /** Who said what, so a bridge can format the line its own way (e.g. IRC's `[public] Alice: hello`). */
 export interface Speaker {
@@ -13,9 +14,20 @@ export interface Speaker {
 /**
  * Sends `[channel] <line>` to every online member, and the message to each bot session linked to
  * the channel (as the `channel` output instruction, with `{channel, nick, kind}` when the speaker
- * is known), except the bot link it came from. `line` must already be safe markup.
+ * is known), except the bot link it came from. `line` must already be safe markup. A line that
+ * starts with an asterisk (a bridged RSS title, an odd IRC nick) loses its leading asterisks, so only
+ * `noticeToChannel` lines start with the system prefix after the channel tag.
  */
 export function postToChannel(ctx: GameContext, channel: string, line: string, fromLinkId?: number, speaker?: Speaker): void {
+  deliver(ctx, channel, unmarked(line), fromLinkId, speaker);
+}
+
+/** A system notice on a channel (`[ooc] *** Bob has joined the channel.`), to its members and linked bots. */
+export function noticeToChannel(ctx: GameContext, channel: string, line: string): void {
+  deliver(ctx, channel, systemLine(line));
+}
+
+function deliver(ctx: GameContext, channel: string, line: string, fromLinkId?: number, speaker?: Speaker): void {
   const members = ctx.db.membersOf(channel);
   const text = `[${channel}] ${line}`;
   for (const s of players(ctx)) if (members.has(s.uid as number)) ctx.game.msg(s, text);

@@ -15,7 +15,14 @@ export interface GameContext {
   readonly game: GameSessionHandler;
   readonly db: GameDb;
   readonly accounts: AccountService;
+  /** Failed logins per address. */
   readonly limiter: AttemptLimiter;
+  /** Failed logins per account name (lower-cased), from any address; locks the name for a cooldown. */
+  readonly accountLimiter: AttemptLimiter;
+  /** Accounts created per address. */
+  readonly createLimiter: AttemptLimiter;
+  /** Channels created per address. */
+  readonly channelLimiter: AttemptLimiter;
   readonly settings: GameSettings;
   readonly log: GameLogger;
   /** When this game process started (ms epoch). */

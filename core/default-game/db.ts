@@ -93,14 +93,14 @@ export class GameDb {
   }
 
   /**
-   * Creates an account and its `public` membership in one transaction. The first account becomes
-   * an admin. Throws NameTakenError when the unique index refuses the name.
+   * Creates an account and its `public` membership in one transaction. Accounts are not admins
+   * unless `admin` is set (only the operator's `portico admin create` does). Throws NameTakenError
+   * when the unique index refuses the name.
    */
-  insertAccount(a: { name: string; hash: string; salt: string; params: string }): AccountRow {
+  insertAccount(a: { name: string; hash: string; salt: string; params: string }, options: { admin?: boolean } = {}): AccountRow {
     const tx = this.db.transaction(() => {
-      const first = this.countAccounts() === 0;
       const info = this.q("INSERT INTO accounts (name, hash, salt, params, is_admin, created) VALUES (?, ?, ?, ?, ?, ?)")
-        .run(a.name, a.hash, a.salt, a.params, first ? 1 : 0, now());
+        .run(a.name, a.hash, a.salt, a.params, options.admin === true ? 1 : 0, now());
       const id = Number(info.lastInsertRowid);
       this.q("INSERT OR IGNORE INTO channels (name, created) VALUES (?, ?)").run(PUBLIC_CHANNEL, now());
       this.q("INSERT OR IGNORE INTO channel_members (account_id, channel) VALUES (?, ?)").run(id, PUBLIC_CHANNEL);
@@ -112,6 +112,17 @@ export class GameDb {
       if (isUniqueViolation(err)) throw new NameTakenError(a.name);
       throw err;
     }
+  }
+
+  /** Grants or revokes admin rights; the account as it is now, or undefined when there is no such name. */
+  setAdmin(name: string, admin: boolean): AccountRow | undefined {
+    this.q("UPDATE accounts SET is_admin = ? WHERE name = ?").run(admin ? 1 : 0, name);
+    return this.findAccountByName(name);
+  }
+
+  /** The admins' names, sorted. */
+  listAdmins(): string[] {
+    return (this.q("SELECT name FROM accounts WHERE is_admin = 1 ORDER BY name").all() as { name: string }[]).map((r) => r.name);
   }
 
   // ---- channels -------------------------------------------------------------------------------
@@ -127,13 +138,16 @@ export class GameDb {
     return (this.q("SELECT name FROM channels WHERE name = ?").get(name) as { name: string } | undefined)?.name;
   }
 
-  /** Joins (creating the channel when new); returns the channel's spelling and whether it was a new membership. */
-  joinChannel(accountId: number, channel: string): { name: string; joined: boolean } {
+  /**
+   * Joins (creating the channel when new); returns the channel's spelling, whether it was a new
+   * membership and whether this call created the channel.
+   */
+  joinChannel(accountId: number, channel: string): { name: string; joined: boolean; created: boolean } {
     return this.db.transaction(() => {
-      this.q("INSERT OR IGNORE INTO channels (name, created) VALUES (?, ?)").run(channel, now());
+      const created = this.q("INSERT OR IGNORE INTO channels (name, created) VALUES (?, ?)").run(channel, now()).changes > 0;
       const name = this.channelName(channel)!;
       const info = this.q("INSERT OR IGNORE INTO channel_members (account_id, channel) VALUES (?, ?)").run(accountId, name);
-      return { name, joined: info.changes > 0 };
+      return { name, joined: info.changes > 0, created };
     }).immediate();
   }
 

@@ -14,6 +14,7 @@ import { silentLogger, type GameLogger } from "./log.js";
 import { awaitingPassword, greet, loginInput } from "./login-flow.js";
 import type { ScryptParams } from "./passwords.js";
 import { accountOf, isBot, sessionsOfAccount, tellPlayers } from "./players.js";
+import { systemLine } from "./text.js";
 
 export interface DefaultGameOptions {
   /** The portal's link address and secret (data/link.secret). */
@@ -26,14 +27,47 @@ export interface DefaultGameOptions {
   onExit?: (code: number) => void;
   /** Wait before answering a wrong password (default 1000 ms). */
   failDelayMs?: number;
-  /** Failed logins per address within `failWindowMs` (default 5 per 5 minutes). */
+  /** Failed logins per address within `failWindowMs` (default 5 per 5 minutes); 0 disables the limit. */
   maxFailures?: number;
   failWindowMs?: number;
+  /**
+   * Failed logins per account name, from any addresses, within `accountFailWindowMs` (default 10
+   * per 15 minutes); the failure that reaches it locks the name for `accountLockoutMs` (default
+   * 15 minutes). 0 disables the limit.
+   */
+  accountMaxFailures?: number;
+  accountFailWindowMs?: number;
+  accountLockoutMs?: number;
+  /** Accounts created per address within `accountCreateWindowMs` (default 8 per hour); 0 disables the limit. */
+  accountCreateLimit?: number;
+  accountCreateWindowMs?: number;
+  /** Channels created per address within `channelCreateWindowMs` (default 10 per hour); 0 disables the limit. Admins are not limited. */
+  channelCreateLimit?: number;
+  channelCreateWindowMs?: number;
+  /** Addresses or names each of these limiters remembers at most (default 10 000; the least recently used is forgotten). */
+  limiterMaxKeys?: number;
+  /** The clock of the limits' time windows (default Date.now); tests pass a fake one. */
+  now?: () => number;
   scrypt?: ScryptParams;
   /** scrypt jobs at once (default 4) and allowed to wait (default 1000). */
   hashConcurrency?: number;
   maxPendingHashes?: number;
 }
+
+/** The defaults of the limits above, in one place (docs and tests refer to them). */
+export const DEFAULT_LIMITS = {
+  failDelayMs: 1000,
+  maxFailures: 5,
+  failWindowMs: 5 * 60_000,
+  accountMaxFailures: 10,
+  accountFailWindowMs: 15 * 60_000,
+  accountLockoutMs: 15 * 60_000,
+  accountCreateLimit: 8,
+  accountCreateWindowMs: 60 * 60_000,
+  channelCreateLimit: 10,
+  channelCreateWindowMs: 60 * 60_000,
+  limiterMaxKeys: 10_000,
+} as const;
 
 export interface DefaultGame {
   readonly handler: GameSessionHandler;
@@ -55,7 +89,18 @@ export function startDefaultGame(options: DefaultGameOptions): DefaultGame {
   const db = GameDb.open(options.dbPath);
   const log = options.logger ?? silentLogger;
   const accounts = new AccountService(db, { scrypt: options.scrypt, concurrency: options.hashConcurrency, maxPending: options.maxPendingHashes });
-  const limiter = new AttemptLimiter({ maxFailures: options.maxFailures ?? 5, windowMs: options.failWindowMs ?? 5 * 60_000, maxKeys: 10_000 });
+  const maxKeys = options.limiterMaxKeys ?? DEFAULT_LIMITS.limiterMaxKeys;
+  const now = options.now ?? Date.now;
+  const limiter = new AttemptLimiter({ maxFailures: options.maxFailures ?? DEFAULT_LIMITS.maxFailures, windowMs: options.failWindowMs ?? DEFAULT_LIMITS.failWindowMs, maxKeys, now });
+  const accountLimiter = new AttemptLimiter({
+    maxFailures: options.accountMaxFailures ?? DEFAULT_LIMITS.accountMaxFailures,
+    windowMs: options.accountFailWindowMs ?? DEFAULT_LIMITS.accountFailWindowMs,
+    lockoutMs: options.accountLockoutMs ?? DEFAULT_LIMITS.accountLockoutMs,
+    maxKeys,
+    now,
+  });
+  const createLimiter = new AttemptLimiter({ maxFailures: options.accountCreateLimit ?? DEFAULT_LIMITS.accountCreateLimit, windowMs: options.accountCreateWindowMs ?? DEFAULT_LIMITS.accountCreateWindowMs, maxKeys, now });
+  const channelLimiter = new AttemptLimiter({ maxFailures: options.channelCreateLimit ?? DEFAULT_LIMITS.channelCreateLimit, windowMs: options.channelCreateWindowMs ?? DEFAULT_LIMITS.channelCreateWindowMs, maxKeys, now });
   const queues = new SessionQueues(MAX_QUEUED_LINES, (sessid, err) => log.error({ sessid, err }, "command failed"));
   let stopping = false;
   let portalShutdown = false;
@@ -89,7 +134,10 @@ export function startDefaultGame(options: DefaultGameOptions): DefaultGame {
     db,
     accounts,
     limiter,
-    settings: { serverName: options.serverName ?? "Portico", failDelayMs: options.failDelayMs ?? 1000 },
+    accountLimiter,
+    createLimiter,
+    channelLimiter,
+    settings: { serverName: options.serverName ?? "Portico", failDelayMs: options.failDelayMs ?? DEFAULT_LIMITS.failDelayMs },
     log,
     startedAt: Date.now(),
     get stopping() { return stopping; },
@@ -140,7 +188,8 @@ export function startDefaultGame(options: DefaultGameOptions): DefaultGame {
       onSync: ({ mode, restored, fresh, portalId, portalRun }) => {
         log.info({ mode, restored: restored.length, fresh: fresh.length, portalId, portalRun }, "portal sync");
         // Echo back on unless a password is awaited: a stop may have cut a password prompt short.
-        const notice = (s: GameSession) => (awaitingPassword(s) ? "Server restarted." : { text: "Server restarted.", options: { echo: true } });
+        const restarted = systemLine("Server restarted.");
+        const notice = (s: GameSession) => (awaitingPassword(s) ? restarted : { text: restarted, options: { echo: true } });
         if (mode !== "cold") for (const s of restored) if (!isBot(s)) game.msg(s, notice(s));
         for (const s of fresh) greet(ctx, s);
         restartSavedLinks(ctx, portalId, portalRun).catch((err: unknown) => log.error({ err }, "restarting saved bot links failed"));
@@ -153,6 +202,7 @@ export function startDefaultGame(options: DefaultGameOptions): DefaultGame {
     },
   });
   game.start();
+  if (db.listAdmins().length === 0) log.info({}, "no admin account yet: the operator makes one with `portico admin create <name>` (players who create accounts are never admins)");
 
   return {
     handler: game,

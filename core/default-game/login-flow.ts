@@ -1,13 +1,16 @@
 /**
  * Before login: the banner, `create`, `connect` (with or without the password on the line), the
  * echo-off password prompt (its waiting state lives in server_data, so a reload does not lose it),
- * failed-login delay and per-address limit, and name/address bans.
+ * failed-login delay, the per-address and per-account failed-login limits, the per-address account
+ * creation limit, and name/address bans. Failed logins and lockouts are logged at info with the name
+ * and address (never the password); refusals while locked are logged at debug, so they cannot fill the log.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { GameSession } from "../game/index.js";
 import type { GameContext } from "./context.js";
 import type { AccountRow } from "./db.js";
-import { checkName } from "./names.js";
+import { checkName, checkNewName } from "./names.js";
+import { aboutMinutes, addressKey } from "./attempt-limiter.js";
 import { isBot, sessionsOfAccount, tellPlayers } from "./players.js";
 import { firstAndRest, parseCommand } from "./commands/parse.js";
 import { normalizeAddress } from "./text.js";
@@ -15,6 +18,15 @@ import { normalizeAddress } from "./text.js";
 export const TOO_MANY_FAILURES = "Too many failed logins from your address; try again later.";
 export const ADDRESS_BANNED = "Your address is banned from this server.";
 export const ACCOUNT_BANNED = "This account is banned.";
+
+/** The same for every name, existing or not, so it tells nothing about which names exist. */
+export function accountLockedMessage(name: string, retryMs: number): string {
+  return `Too many failed logins for the name ${name}; logins to it are paused. Try again in ${aboutMinutes(retryMs)}.`;
+}
+
+export function createLimitMessage(retryMs: number): string {
+  return `Too many accounts have been created from your address recently. Try again in ${aboutMinutes(retryMs)}.`;
+}
 const PENDING = "pending_login";
 const ECHO_ON = { echo: true };
 
@@ -102,7 +114,7 @@ async function create(ctx: GameContext, s: GameSession, args: string): Promise<v
     ctx.game.msg(s, "Usage: create <name> <password>");
     return;
   }
-  const bad = checkName(name);
+  const bad = checkNewName(name, ctx.settings.serverName);
   if (bad) {
     ctx.game.msg(s, bad);
     return;
@@ -111,15 +123,26 @@ async function create(ctx: GameContext, s: GameSession, args: string): Promise<v
     ctx.game.msg(s, `The name ${name} is not available.`);
     return;
   }
+  const key = addressKey(s.address);
+  const address = normalizeAddress(s.address);
+  if (!ctx.createLimiter.begin(key)) {
+    ctx.log.debug({ name, address }, "account creation refused: the address's limit is reached");
+    ctx.game.msg(s, createLimitMessage(ctx.createLimiter.retryAfterMs(key)));
+    return;
+  }
   const result = await ctx.accounts.create(name, password);
+  if (!result.ok) ctx.createLimiter.release(key); // only accounts really created count
+  else {
+    ctx.log.info({ name: result.account.name, address }, "account created");
+    if (ctx.createLimiter.blocked(key)) ctx.log.info({ address }, "account creation limit reached for this address");
+  }
   const live = current(ctx, s);
   if (!live) return;
   if (!result.ok) {
     ctx.game.msg(live, result.message);
     return;
   }
-  const admin = result.account.is_admin === 1 ? " As the first account, you are an admin (see help)." : "";
-  ctx.game.msg(live, `Account ${result.account.name} created.${admin}`);
+  ctx.game.msg(live, `Account ${result.account.name} created.`);
   finishLogin(ctx, live, result.account);
 }
 
@@ -135,8 +158,13 @@ async function connect(ctx: GameContext, s: GameSession, args: string): Promise<
     return;
   }
   if (password !== "") return attemptLogin(ctx, s, name, password, false);
-  if (ctx.limiter.blocked(normalizeAddress(s.address))) {
+  if (ctx.limiter.blocked(addressKey(s.address))) {
     ctx.game.msg(s, TOO_MANY_FAILURES);
+    return;
+  }
+  const retry = ctx.accountLimiter.retryAfterMs(name.toLowerCase());
+  if (retry > 0) {
+    ctx.game.msg(s, accountLockedMessage(name, retry));
     return;
   }
   s.server_data[PENDING] = name;
@@ -146,20 +174,41 @@ async function connect(ctx: GameContext, s: GameSession, args: string): Promise<
 
 async function attemptLogin(ctx: GameContext, s: GameSession, name: string, password: string, echoOn: boolean): Promise<void> {
   const reply = (to: GameSession, text: string) => ctx.game.msg(to, echoOn ? { text, options: ECHO_ON } : text);
-  const ip = normalizeAddress(s.address);
+  const ip = addressKey(s.address);
+  const address = normalizeAddress(s.address);
+  const nameKey = name.toLowerCase();
   if (!ctx.limiter.begin(ip)) {
+    ctx.log.debug({ name, address }, "login refused: too many failed logins from this address");
     reply(s, TOO_MANY_FAILURES);
+    return;
+  }
+  // Counted per name whether or not an account has it, so the lockout reveals nothing.
+  if (!ctx.accountLimiter.begin(nameKey)) {
+    ctx.limiter.release(ip); // no password was tried
+    ctx.log.debug({ name, address }, "login refused: the account is locked after too many failed logins");
+    reply(s, accountLockedMessage(name, ctx.accountLimiter.retryAfterMs(nameKey)));
     return;
   }
   const result = await ctx.accounts.verify(name, password);
   if (!result.ok) {
-    if (result.reason === "wrong") await sleep(ctx.settings.failDelayMs);
-    else ctx.limiter.succeed(ip); // not the player's fault: the slot is given back
+    if (result.reason === "wrong") {
+      ctx.log.info({ name, address }, "failed login");
+      if (ctx.limiter.failed(ip)) ctx.log.info({ address }, "too many failed logins from this address: its logins are refused for a while");
+      if (ctx.accountLimiter.failed(nameKey)) {
+        ctx.log.info({ name, address, retryAfterMs: ctx.accountLimiter.retryAfterMs(nameKey) }, "too many failed logins for this account: it is locked");
+      }
+      await sleep(ctx.settings.failDelayMs);
+    } else {
+      // Not the player's fault: the slots are given back.
+      ctx.limiter.release(ip);
+      ctx.accountLimiter.release(nameKey);
+    }
     const live = current(ctx, s);
     if (live) reply(live, result.message);
     return;
   }
-  ctx.limiter.succeed(ip);
+  ctx.limiter.release(ip);
+  ctx.accountLimiter.release(nameKey);
   const live = current(ctx, s);
   if (!live) return;
   if (ctx.db.findBan("name", result.account.name)) {

@@ -1,11 +1,13 @@
 /**
  * The default game as a process: `node dist/core/default-game/main.js`.
  * Env: PORTICO_LINK_HOST (127.0.0.1), PORTICO_LINK_PORT (4006), PORTICO_DATA_DIR (./data),
- * PORTICO_LINK_SECRET (else read from <data dir>/link.secret), PORTICO_GAME_DB (<data dir>/game.sqlite), PORTICO_SERVER_NAME (Portico), PORTICO_LOG_LEVEL (info).
+ * PORTICO_LINK_SECRET (else read from <data dir>/link.secret), PORTICO_GAME_DB (<data dir>/game.sqlite), PORTICO_SERVER_NAME (Portico), PORTICO_LOG_LEVEL (info),
+ * and the limits in env-settings.ts (PORTICO_GAME_ACCOUNT_MAX_FAILURES and the rest).
  * Start-up problems (no link secret, database cannot be opened) end it with one line on stderr and exit code 1.
  */
 import { join } from "node:path";
 import { readLinkSecret } from "../game/index.js";
+import { limitsFromEnv } from "./env-settings.js";
 import { startDefaultGame, type DefaultGame } from "./game.js";
 import { JsonLogger, parseLogLevel } from "./log.js";
 
@@ -21,6 +23,13 @@ function main(): void {
   if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`PORTICO_LINK_PORT must be a port number, got ${JSON.stringify(env.PORTICO_LINK_PORT)}`);
   const logger = new JsonLogger(parseLogLevel(env.PORTICO_LOG_LEVEL), { component: "default-game" });
 
+  let limits: ReturnType<typeof limitsFromEnv>;
+  try {
+    limits = limitsFromEnv(env);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+
   let secret: string;
   try {
     secret = env.PORTICO_LINK_SECRET || readLinkSecret(dataDir);
@@ -35,6 +44,7 @@ function main(): void {
       dbPath: env.PORTICO_GAME_DB || join(dataDir, "game.sqlite"),
       serverName: env.PORTICO_SERVER_NAME || "Portico",
       logger,
+      ...limits,
       onExit: (code) => process.exit(code),
     });
   } catch (err) {

@@ -2,6 +2,7 @@
 import type { GameSession } from "../game/index.js";
 import type { GameContext } from "./context.js";
 import type { AccountRow } from "./db.js";
+import { systemLine } from "./text.js";
 
 /** Bot sessions (started with connectBot) carry uid `irc:<link id>` or `rss:<link id>`. */
 export function botLinkOf(s: GameSession): { kind: "irc" | "rss"; id: number } | undefined {
@@ -42,8 +43,17 @@ export function onlineNames(ctx: GameContext): string[] {
   return [...new Set(players(ctx).map((s) => s.uname ?? "?"))].sort((a, b) => a.localeCompare(b));
 }
 
-/** Sends text to every logged-in player, optionally skipping one session or account. */
+/**
+ * A system notice to every logged-in player ("Bob has connected.", "Bob has left."), optionally
+ * skipping one session or account: sent as a system line (`*** Bob has left.`), which no player can
+ * produce. What players say or do goes out with `relayToPlayers` instead.
+ */
 export function tellPlayers(ctx: GameContext, text: string, except?: { sessid?: string; accountId?: number }): void {
+  relayToPlayers(ctx, systemLine(text), except);
+}
+
+/** Sends a line as it is to every logged-in player, optionally skipping one session or account (say, pose). */
+export function relayToPlayers(ctx: GameContext, text: string, except?: { sessid?: string; accountId?: number }): void {
   for (const s of players(ctx)) {
     if (except?.sessid === s.sessid || (except?.accountId !== undefined && s.uid === except.accountId)) continue;
     ctx.game.msg(s, text);

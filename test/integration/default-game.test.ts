@@ -78,6 +78,13 @@ describe("integration: the default game against a real portal", function () {
     return c;
   }
 
+  /** A player made an admin the way `portico admin create --promote` does it: in the database (network accounts never are). */
+  async function adminPlayer(name: string, password = "secret1"): Promise<LineClient> {
+    const c = await player(name, password);
+    expect(games.at(-1)!.db.setAdmin(name, true)?.is_admin).to.equal(1);
+    return c;
+  }
+
   /** Asserts nothing matching arrives within `ms`. */
   async function silent(c: LineClient, match: string, ms = 300): Promise<void> {
     const from = c.lines.length;
@@ -88,8 +95,11 @@ describe("integration: the default game against a real portal", function () {
   it("create, connect, say: another player hears it; one banner per connection; markup is escaped", async () => {
     const game = await startGame();
     const alice = await client();
-    await ask(alice, "create Alice secret1", "Account Alice created. As the first account, you are an admin");
+    expect(await ask(alice, "create Alice secret1", "Account Alice created")).to.equal("Account Alice created.");
     await alice.waitForLine("Welcome, Alice!");
+    // The first account made over the network is not an admin.
+    expect(game.db.findAccountByName("Alice")!.is_admin).to.equal(0);
+    await ask(alice, "@sessions", "Unknown command '@sessions'.");
     const bob = await player("Bob", "secret2");
     await alice.waitForLine("Bob has connected.");
     await ask(bob, "say hello there", 'You say, "hello there"');
@@ -128,10 +138,10 @@ describe("integration: the default game against a real portal", function () {
     await game.stopFor("reload");
     expect(exits).to.deep.equal([0]);
     await startGame();
-    await c.waitForLine("Server restarted.");
+    await c.waitForLine("*** Server restarted.");
     await ask(c, "secret1", "Welcome, Alice!");
     expect(sent.some((o) => o.echo === true)).to.equal(true);
-    expect(c.lines.filter((l) => l === "Server restarted.")).to.have.length(1);
+    expect(c.lines.filter((l) => l === "*** Server restarted.")).to.have.length(1);
     expect(c.lines.filter((l) => l.includes("secret1"))).to.deep.equal([]);
   });
 
@@ -196,7 +206,7 @@ describe("integration: the default game against a real portal", function () {
     expect(results.filter((r) => !r.ok && r.reason !== "taken")).to.deep.equal([]);
     expect(game.db.countAccounts()).to.equal(unique);
     expect(new Set(ok.map((r) => r.ok && r.account.name.toLowerCase())).size).to.equal(unique);
-    expect(ok.filter((r) => r.ok && r.account.is_admin === 1)).to.have.length(1);
+    expect(ok.filter((r) => r.ok && r.account.is_admin === 1)).to.have.length(0);
     expect(worstGap, "the event loop kept turning").to.be.below(1000);
     // The game still answers players afterwards.
     const c = await client();
@@ -280,7 +290,7 @@ describe("integration: the default game against a real portal", function () {
     const bob = await player("Bob");
     await ask(alice, "join ooc", "You join [ooc]. Talk with: ooc <message>");
     await ask(bob, "join OOC", "You join [ooc].");
-    await alice.waitForLine("[ooc] Bob has joined the channel.");
+    await alice.waitForLine("[ooc] *** Bob has joined the channel.");
     await ask(alice, "ooc hi all", "[ooc] Alice: hi all");
     await bob.waitForLine("[ooc] Alice: hi all");
     await ask(bob, "public hey |r", "[public] Bob: hey ||r");
@@ -289,14 +299,14 @@ describe("integration: the default game against a real portal", function () {
     await ask(bob, "join say", "say is a command name; pick another channel name.");
     await ask(bob, "join a|b", "Channel names cannot contain '|'");
     await ask(bob, "leave ooc", "You leave [ooc].");
-    await alice.waitForLine("[ooc] Bob has left the channel.");
+    await alice.waitForLine("[ooc] *** Bob has left the channel.");
     await ask(alice, "ooc anyone?", "[ooc] Alice: anyone?");
     await silent(bob, "anyone?");
     await ask(bob, "ooc hello", "Unknown command 'ooc'.");
 
     await game.stopFor("reload");
     const next = await startGame();
-    await alice.waitForLine("Server restarted.");
+    await alice.waitForLine("*** Server restarted.");
     const list = await ask(alice, "channels", /^ {2}ooc /);
     expect(list).to.match(/1 member\s+\(joined\)$/);
     await ask(alice, "ooc back again", "[ooc] Alice: back again");
@@ -306,7 +316,7 @@ describe("integration: the default game against a real portal", function () {
 
   it("irc2chan/rss2chan: saved, answer that the plugin is not installed, list and delete; admins only", async () => {
     const game = await startGame();
-    const alice = await player("Alice");
+    const alice = await adminPlayer("Alice");
     const bob = await player("Bob");
     await ask(alice, "irc2chan public = irc.example.org 6667 #portico portbot", "Saved IRC link:");
     await alice.waitForLine("The IRC plugin is not installed in this portal yet; the link is saved and will start when it is.");
@@ -325,7 +335,7 @@ describe("integration: the default game against a real portal", function () {
 
   it("@kick and @ban: the player is disconnected; bans hold at login and at connect", async () => {
     const game = await startGame();
-    const alice = await player("Alice");
+    const alice = await adminPlayer("Alice");
     const bob = await player("Bob", "secret2");
     await ask(bob, "@kick Alice", "Unknown command '@kick'.");
     await ask(alice, "@kick Bob being rude", "Kicked Bob (1 connection).");
@@ -363,19 +373,19 @@ describe("integration: the default game against a real portal", function () {
 
   it("@reload: the game restarts, everyone stays logged in and sees one notice", async () => {
     await startGame();
-    const alice = await player("Alice");
+    const alice = await adminPlayer("Alice");
     const bob = await player("Bob");
     const guest = await client();
     await ask(alice, "@reload", "The game is reloading; you stay connected.");
     await waitFor(() => exits.length === 1, 5000, "the game exited");
     expect(exits).to.deep.equal([0]);
     await startGame();
-    for (const c of [alice, bob, guest]) await c.waitForLine("Server restarted.");
+    for (const c of [alice, bob, guest]) await c.waitForLine("*** Server restarted.");
     await ask(bob, "say still here", 'You say, "still here"');
     await alice.waitForLine('Bob says, "still here"');
     await ask(guest, "look", "Welcome to Portico!");
     await sleep(200);
-    for (const c of [alice, bob, guest]) expect(c.lines.filter((l) => l === "Server restarted.")).to.have.length(1);
+    for (const c of [alice, bob, guest]) expect(c.lines.filter((l) => l === "*** Server restarted.")).to.have.length(1);
     expect(guest.lines.filter((l) => l.includes("Welcome to Portico!"))).to.have.length(2);
     expect(portal.handler.count_loggedin()).to.equal(2);
   });
@@ -387,7 +397,7 @@ describe("integration: the default game against a real portal", function () {
     await waitFor(() => exits.length === 1, 5000, "the game exited");
     expect(exits).to.deep.equal([0]);
     await startGame();
-    await alice.waitForLine("Server restarted.");
+    await alice.waitForLine("*** Server restarted.");
     await ask(alice, "who", "Players online (1):");
   });
 
@@ -430,11 +440,11 @@ describe("integration: the default game against a real portal", function () {
 
   it("help lists admin commands for admins only; @announce reaches everyone; @sessions lists connections", async () => {
     await startGame();
-    const alice = await player("Alice");
+    const alice = await adminPlayer("Alice");
     const bob = await player("Bob");
     const guest = await client();
     await ask(alice, "help", "Admin commands:");
-    await ask(bob, "help", "Commands:");
+    await ask(bob, "help", "Admins are appointed by the server's operator (on the server: portico admin create <name>, or --promote for an existing account).");
     await sleep(100);
     expect(bob.lines.filter((l) => l.includes("Admin commands"))).to.deep.equal([]);
     await ask(bob, "help say", /^\|wsay\|n: Say something to everyone here\./);
@@ -449,7 +459,7 @@ describe("integration: the default game against a real portal", function () {
 
   it("@shutdown asks the portal to shut down; the game then stops by itself", async () => {
     await startGame();
-    const alice = await player("Alice");
+    const alice = await adminPlayer("Alice");
     alice.send("@shutdown");
     await waitFor(() => alice.closed, 5000, "the portal closed the connection");
     await waitFor(() => exits.length === 1, 5000, "the game exited");

@@ -146,7 +146,7 @@ describe("portico start: a hung or unlinked game is detected and replaced (end t
       process.kill(pid, "SIGSTOP");
       await carol.waitForLine("The game stopped unexpectedly", 10_000, mark);
       carol.send("say typed after the notice");
-      await carol.waitForLine("Server restarted.", 20_000, mark);
+      await carol.waitForLine("*** Server restarted.", 20_000, mark);
       await ctx.portico.waitForLog(/game connected to the link/, 10_000, logMark);
       const replacedAfterMs = Date.now() - t0;
       console.log(`      (the SIGSTOPped game was replaced after ${replacedAfterMs} ms)`);
@@ -235,7 +235,7 @@ describe("portico start: a hung or unlinked game is detected and replaced (end t
       expect(s.crashes).to.equal(1);
       expect(s.unresponsive_kills).to.equal(1);
       expect(alive(pid)).to.equal(false);
-      await dave.waitForLine("Server restarted.", 20_000, mark);
+      await dave.waitForLine("*** Server restarted.", 20_000, mark);
       expect(dave.lines.slice(mark).filter((l) => l === CRASH_NOTICE)).to.have.length(1);
     });
   });

@@ -72,6 +72,7 @@ describe("irc2chan end to end: default game + IRC plugin + ngircd", function () 
 
     const first = await portico();
     const alice = await login(first.linePort, "create alice secret1", "Welcome, alice!");
+    first.game.db.setAdmin("alice", true); // as `portico admin create alice --promote` does
     let mark = alice.lines.length;
     alice.send(`irc2chan public = 127.0.0.1 ${ircd.port} #game GameBot`);
     await alice.waitForLine("is starting", 5000, mark);

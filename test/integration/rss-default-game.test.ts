@@ -85,6 +85,7 @@ describe("rss2chan end to end: default game + RSS plugin (+ IRC bridge on ngircd
     feeds.set("/page.html", { body: "<html><body>not a feed</body></html>", headers: { "content-type": "text/html" } });
     const first = await portico();
     const alice = await login(first.linePort, "create alice secret1", "Welcome, alice!");
+    first.game.db.setAdmin("alice", true); // as `portico admin create alice --promote` does
 
     await ask(alice, `rss2chan public = ${feeds.url("/page.html")} 1`, /^That is not a feed Portico can read \(not a feed: .*\); the link was not saved\.$/);
     await ask(alice, "rss2chan/list", "There are no RSS links.");
@@ -143,6 +144,7 @@ describe("rss2chan end to end: default game + RSS plugin (+ IRC bridge on ngircd
       feeds.set("/feed.xml", { body: rss2("News", items(1)) });
       const p = await portico();
       const alice = await login(p.linePort, "create alice secret1", "Welcome, alice!");
+      p.game.db.setAdmin("alice", true); // as `portico admin create alice --promote` does
       await ask(alice, `irc2chan public = 127.0.0.1 ${ircd.port} #news NewsBot`, "is starting");
       await observer.waitForLine((l) => l.command === "JOIN" && l.nick === "NewsBot", 8000, "NewsBot joining");
       await ask(alice, `rss2chan public = ${feeds.url("/feed.xml")} 1`, "is starting");

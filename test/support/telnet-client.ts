@@ -20,9 +20,10 @@ export class TelnetTestClient {
     socket.on("close", () => (this.closed = true));
   }
 
-  static open(port: number, host = "127.0.0.1", timeoutMs = 5000): Promise<TelnetTestClient> {
+  /** `localAddress` binds the client's end (e.g. 127.0.0.12), so tests can come from many loopback addresses. */
+  static open(port: number, host = "127.0.0.1", timeoutMs = 5000, localAddress?: string): Promise<TelnetTestClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port }, () => {
+      const socket = connect({ host, port, ...(localAddress !== undefined ? { localAddress } : {}) }, () => {
         clearTimeout(timer);
         resolve(new TelnetTestClient(socket));
       });

@@ -4,7 +4,7 @@ import type { GameSession } from "../../game/index.js";
 import type { GameContext } from "../context.js";
 import { checkName } from "../names.js";
 import { botLinkOf, players } from "../players.js";
-import { normalizeAddress, safeText, shortDuration } from "../text.js";
+import { normalizeAddress, safeText, shortDuration, systemLine } from "../text.js";
 import { firstAndRest } from "./parse.js";
 import type { Command } from "./types.js";
 
@@ -98,7 +98,7 @@ export const announce: Command = {
   run(ctx, s, cmd) {
     const text = safeText(cmd.args);
     if (text === "") return void ctx.game.msg(s, "Usage: @announce <text>");
-    ctx.game.announce(`|yAnnouncement from ${s.uname}:|n ${text}`);
+    ctx.game.announce(systemLine(`|yAnnouncement from ${s.uname}:|n ${text}`));
   },
 };
 
@@ -107,7 +107,7 @@ export const reload: Command = {
   admin: true,
   summary: "Restart the game process; everyone stays connected.",
   async run(ctx) {
-    ctx.game.announce("|yThe game is reloading; you stay connected.|n", true);
+    ctx.game.announce(systemLine("|yThe game is reloading; you stay connected.|n"), true);
     await ctx.requestStop("reload");
   },
 };
@@ -117,7 +117,7 @@ export const shutdown: Command = {
   admin: true,
   summary: "Shut down the portal and the game (everyone is disconnected).",
   run(ctx) {
-    ctx.game.announce("|rThe server is shutting down.|n");
+    ctx.game.announce(systemLine("|rThe server is shutting down.|n"));
     ctx.requestPortalShutdown();
   },
 };

@@ -1,10 +1,11 @@
-/** Channels: list, join, leave, and `<channel> <message>` for channels you are on. */
+/** Channels: list, join (creating is limited per address), leave, and `<channel> <message>` for channels you are on. */
 import type { GameSession } from "../../game/index.js";
-import { postToChannel } from "../channel-post.js";
+import { aboutMinutes, addressKey } from "../attempt-limiter.js";
+import { noticeToChannel, postToChannel } from "../channel-post.js";
 import type { GameContext } from "../context.js";
-import { accountIdOf } from "../players.js";
-import { checkChannelName } from "../names.js";
-import { safeText } from "../text.js";
+import { accountIdOf, isAdmin } from "../players.js";
+import { checkNewChannelName } from "../names.js";
+import { normalizeAddress, safeText } from "../text.js";
 import type { ParsedCommand } from "./parse.js";
 import type { Command } from "./types.js";
 
@@ -23,9 +24,9 @@ export const channels: Command = {
   },
 };
 
-/** Returns a message when `name` cannot be a channel (bad shape, or the name of a command). */
-export function badChannelName(name: string, isCommand: (verb: string) => boolean): string | undefined {
-  return checkChannelName(name) ?? (isCommand(name.toLowerCase()) ? `${name} is a command name; pick another channel name.` : undefined);
+/** Returns a message when `name` cannot be a new channel (bad shape, a reserved name, or the name of a command). */
+export function badChannelName(name: string, isCommand: (verb: string) => boolean, serverName = "Portico"): string | undefined {
+  return checkNewChannelName(name, serverName) ?? (isCommand(name.toLowerCase()) ? `${name} is a command name; pick another channel name.` : undefined);
 }
 
 export function joinCommand(isCommand: (verb: string) => boolean): Command {
@@ -36,12 +37,32 @@ export function joinCommand(isCommand: (verb: string) => boolean): Command {
     run(ctx, s, cmd) {
       const name = cmd.args;
       if (name === "") return void ctx.game.msg(s, "Usage: join <channel>");
-      const bad = ctx.db.channelName(name) ? undefined : badChannelName(name, isCommand);
+      const exists = ctx.db.channelName(name) !== undefined;
+      const bad = exists ? undefined : badChannelName(name, isCommand, ctx.settings.serverName);
       if (bad) return void ctx.game.msg(s, bad);
-      const result = ctx.db.joinChannel(accountIdOf(s)!, name);
+      // Creating a channel counts against the address's limit (admins are not limited).
+      const key = addressKey(s.address);
+      const limited = !exists && !isAdmin(ctx, s);
+      if (limited && !ctx.channelLimiter.begin(key)) {
+        ctx.log.debug({ name: s.uname, address: normalizeAddress(s.address), channel: name }, "channel creation refused: the address's limit is reached");
+        const wait = aboutMinutes(ctx.channelLimiter.retryAfterMs(key));
+        return void ctx.game.msg(s, `Too many channels have been created from your address recently; ${name} was not created. Try again in ${wait}; joining existing channels still works.`);
+      }
+      let result: ReturnType<typeof ctx.db.joinChannel>;
+      try {
+        result = ctx.db.joinChannel(accountIdOf(s)!, name);
+      } catch (err) {
+        if (limited) ctx.channelLimiter.release(key);
+        throw err;
+      }
+      if (limited && !result.created) ctx.channelLimiter.release(key); // someone else created it meanwhile
+      if (result.created) {
+        ctx.log.info({ name: s.uname, address: normalizeAddress(s.address), channel: result.name }, "channel created");
+        if (limited && ctx.channelLimiter.blocked(key)) ctx.log.info({ address: normalizeAddress(s.address) }, "channel creation limit reached for this address");
+      }
       if (!result.joined) return void ctx.game.msg(s, `You are already on [${result.name}].`);
       ctx.game.msg(s, `You join [${result.name}]. Talk with: ${result.name} <message>`);
-      postToChannel(ctx, result.name, `${s.uname} has joined the channel.`);
+      noticeToChannel(ctx, result.name, `${s.uname} has joined the channel.`);
     },
   };
 }
@@ -56,7 +77,7 @@ export const leave: Command = {
     const channel = ctx.db.channelName(name);
     if (!channel || !ctx.db.leaveChannel(accountIdOf(s)!, channel)) return void ctx.game.msg(s, `You are not on a channel called ${safeText(name)}.`);
     ctx.game.msg(s, `You leave [${channel}].`);
-    postToChannel(ctx, channel, `${s.uname} has left the channel.`);
+    noticeToChannel(ctx, channel, `${s.uname} has left the channel.`);
   },
 };
 

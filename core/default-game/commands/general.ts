@@ -1,7 +1,7 @@
 /** Everyday commands: look, say, pose, who, quit. */
 import type { GameSession } from "../../game/index.js";
 import type { GameContext } from "../context.js";
-import { onlineNames, players, tellPlayers } from "../players.js";
+import { onlineNames, players, relayToPlayers } from "../players.js";
 import { safeText, shortDuration } from "../text.js";
 import type { Command } from "./types.js";
 
@@ -29,7 +29,7 @@ export const say: Command = {
     const text = safeText(cmd.args);
     if (text === "") return void ctx.game.msg(s, "Say what?");
     ctx.game.msg(s, `You say, "${text}"`);
-    tellPlayers(ctx, `${speakerName(s)} says, "${text}"`, { sessid: s.sessid });
+    relayToPlayers(ctx, `${speakerName(s)} says, "${text}"`, { sessid: s.sessid });
   },
 };
 
@@ -42,7 +42,7 @@ export const pose: Command = {
     const text = safeText(cmd.args);
     if (text === "") return void ctx.game.msg(s, "Pose what?");
     const joiner = /^[',:;.!?]/.test(text) ? "" : " ";
-    tellPlayers(ctx, `${speakerName(s)}${joiner}${text}`);
+    relayToPlayers(ctx, `${speakerName(s)}${joiner}${text}`);
   },
 };
 

@@ -18,6 +18,7 @@ export function helpCommand(list: () => Command[], find: (verb: string) => Comma
       const all = list();
       const lines = ["Commands:", ...all.filter((c) => !c.admin).map(row), "  <channel> <message>  talk on a channel you joined (e.g. public hello)"];
       if (admin) lines.push("Admin commands:", ...all.filter((c) => c.admin).map(row));
+      else lines.push("Admins are appointed by the server's operator (on the server: portico admin create <name>, or --promote for an existing account).");
       ctx.game.msg(s, lines.join("\n"));
     },
   };

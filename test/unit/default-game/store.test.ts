@@ -34,10 +34,18 @@ describe("default game: the SQLite store and accounts", () => {
     expect(db.listChannels().map((c) => c.name)).to.deep.equal(["public"]);
   });
 
-  it("the first account is an admin and every account joins public", () => {
+  it("no account is an admin unless made one (not even the first); every account joins public", () => {
     const a = db.insertAccount({ name: "Alice", hash: "00", salt: "00", params: "{}" });
     const b = db.insertAccount({ name: "Bob", hash: "00", salt: "00", params: "{}" });
-    expect([a.is_admin, b.is_admin]).to.deep.equal([1, 0]);
+    expect([a.is_admin, b.is_admin]).to.deep.equal([0, 0]);
+    const c = db.insertAccount({ name: "Carol", hash: "00", salt: "00", params: "{}" }, { admin: true });
+    expect(c.is_admin).to.equal(1);
+    expect(db.listAdmins()).to.deep.equal(["Carol"]);
+    expect(db.setAdmin("alice", true)?.is_admin).to.equal(1);
+    expect(db.listAdmins()).to.deep.equal(["Alice", "Carol"]);
+    expect(db.setAdmin("Carol", false)?.is_admin).to.equal(0);
+    expect(db.setAdmin("Nobody", true)).to.equal(undefined);
+    expect(db.listAdmins()).to.deep.equal(["Alice"]);
     expect(db.channelsOf(a.id)).to.deep.equal(["public"]);
     expect(db.channelsOf(b.id)).to.deep.equal(["public"]);
   });
@@ -60,8 +68,8 @@ describe("default game: the SQLite store and accounts", () => {
 
   it("channels, bans and bot links persist", () => {
     const a = db.insertAccount({ name: "Alice", hash: "00", salt: "00", params: "{}" });
-    expect(db.joinChannel(a.id, "OOC")).to.deep.equal({ name: "OOC", joined: true });
-    expect(db.joinChannel(a.id, "ooc")).to.deep.equal({ name: "OOC", joined: false });
+    expect(db.joinChannel(a.id, "OOC")).to.deep.equal({ name: "OOC", joined: true, created: true });
+    expect(db.joinChannel(a.id, "ooc")).to.deep.equal({ name: "OOC", joined: false, created: false });
     expect(db.addBan("ip", "10.0.0.1", "spam")).to.equal(true);
     expect(db.addBan("ip", "10.0.0.1", "again")).to.equal(false);
     const link = db.addBotLink("irc", "public", { network: "irc.x", port: 6667 });
