@@ -19,8 +19,8 @@ export function encodeFrame(json: string): Buffer {
  * Reassembles frames from arbitrary chunks, in time linear in the bytes received whatever the
  * chunking: a header is gathered in a 4-byte scratch buffer, a body that lies whole in one chunk
  * is decoded straight from it, and a body spread over chunks is copied once into a buffer of
- * exactly its length. Throws PORTAL_ERR_LINK_FRAME on a length it cannot accept; the stream is
- * then unusable.
+ * exactly its length. Throws PORTAL_ERR_LINK_FRAME on a length it cannot accept (after returning
+ * the complete frames before it: see the constructor); the stream is then unusable.
  */
 export class FrameDecoder {
   private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
@@ -31,24 +31,21 @@ export class FrameDecoder {
   /** The frame's body when it spans chunks, filled up to `bodyFilled`. */
   private body: Buffer | undefined;
   private bodyFilled = 0;
-  /** Chunks (or a chunk's rest) not read yet: see `raisableTo`. */
+  /** Chunks (or a chunk's rest) not read yet: the rest of a push after a length it did not judge (see the constructor). */
   private held: Buffer[] = [];
   private failed = false;
   private maxFrameBytes: number;
-  private readonly raisableTo: number;
 
   /**
-   * @param maxFrameBytes the largest frame accepted (see setMaxFrameBytes).
-   * @param options.raisableTo the largest cap the owner may raise to in response to the frames it is
-   *   given (e.g. once a peer has authenticated). A header over the current cap but within this,
-   *   met after other frames in the same push, is not judged yet: push() returns the frames before
-   *   it and holds the rest, which the next push() (an empty chunk will do) reads under the cap
-   *   then in force. So a cap raised on the frames of one push applies to the frames that follow
-   *   them however the bytes were chunked. Defaults to maxFrameBytes (nothing is held).
+   * @param maxFrameBytes the largest frame accepted (see setMaxFrameBytes). A header of length 0 or
+   *   over the cap, met after other frames in the same push, is not judged yet: push() returns the
+   *   frames before it and holds the rest, which the next push() (an empty chunk will do) reads under
+   *   the cap then in force. So the complete frames before a bad length are delivered however the
+   *   bytes were chunked, and a cap raised on the frames of one push (e.g. once a peer has
+   *   authenticated) applies to the frames that follow them.
    */
-  constructor(maxFrameBytes: number, options: { raisableTo?: number } = {}) {
+  constructor(maxFrameBytes: number) {
     this.maxFrameBytes = checkedLimit(maxFrameBytes);
-    this.raisableTo = Math.max(this.maxFrameBytes, options.raisableTo ?? this.maxFrameBytes);
   }
 
   /** Bytes held while waiting for the rest of a frame. */
@@ -109,7 +106,7 @@ export class FrameDecoder {
         const length = this.frameLength;
         if (!this.lengthChecked) {
           if (length === 0 || length > this.maxFrameBytes) {
-            if (length !== 0 && length <= this.raisableTo && frames.length > 0) return buf.subarray(at);
+            if (frames.length > 0) return buf.subarray(at);
             this.fail(length);
           }
           this.lengthChecked = true;

@@ -53,7 +53,7 @@ export class LinkConnection {
     private readonly events: LinkConnectionEvents,
   ) {
     this.frameLimit = options.maxFrameBytes;
-    this.decoder = new FrameDecoder(options.initialMaxFrameBytes ?? options.maxFrameBytes, { raisableTo: options.maxFrameBytes });
+    this.decoder = new FrameDecoder(options.initialMaxFrameBytes ?? options.maxFrameBytes);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (err) => this.finish(new PortalError(ErrorCodes.LINK_SOCKET, `link socket error: ${err.message}`, {}, { cause: err })));
@@ -200,6 +200,8 @@ export class LinkConnection {
         this.events.message(raw);
       }
     }
+    // A length met after complete frames of this chunk is judged once they are handled (a bad one ends the connection now).
+    if (frames.length > 0 && !this.isClosed && this.decoder.pendingBytes > 0) this.onData(Buffer.alloc(0));
   }
 
   private tick(): void {

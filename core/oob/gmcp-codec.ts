@@ -36,12 +36,13 @@ export function encodeGmcp(name: string, args: readonly unknown[], kwargs: Kwarg
   return `${gmcpName(name)} ${JSON.stringify(payload)}`;
 }
 
-/** The game command name for a GMCP package: mapped names, else `.`→`_`, leading `core_` stripped, lower-cased. */
+/** The game command name for a GMCP package: mapped names, else `.`→`_`, leading `core_` stripped (unless nothing is left), lower-cased. */
 export function gameNameFromGmcp(pkg: string): string {
   const lower = pkg.toLowerCase();
   const mapped = FROM_GMCP.get(lower);
   if (mapped) return mapped;
-  return lower.replace(/\./g, "_").replace(/^core_/, "");
+  const name = lower.replace(/\./g, "_");
+  return name.replace(/^core_/, "") || name;
 }
 
 /** Decodes one GMCP message into a game input tuple. Non-JSON payloads become one string argument. */

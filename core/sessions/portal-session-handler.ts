@@ -50,6 +50,15 @@ interface OpenSync {
 
 const DEFAULT_LINK = { maxFrameBytes: 16 * 1024 * 1024, batchMaxBytes: 256 * 1024, maxServerDataBytes: 1024 * 1024 };
 
+/** A text input's line for a notice; a client may have sent any JSON value, even one String() throws on ({"toString": 1}). */
+function typedText(v: unknown): string {
+  try {
+    return String(v ?? "");
+  } catch {
+    return "";
+  }
+}
+
 /** Fills `{name}` placeholders from `values`' own keys only (`{constructor}` in a template stays as written). */
 export const fill = (template: string, values: Record<string, string>) => template.replace(/\{(\w+)\}/g, (m, k: string) => (Object.hasOwn(values, k) ? values[k]! : m));
 
@@ -156,7 +165,7 @@ export class PortalSessionHandler implements SessionHost {
     this.stats.commandsIn += accepted.length;
     session.cmd_last = now / 1000;
     if (session.protocol_flags.LOCALECHO === true && !this.masked.has(session)) {
-      for (const [name, args] of accepted) if (name === "text") this.tell(session, String(args[0] ?? ""));
+      for (const [name, args] of accepted) if (name === "text") this.tell(session, typedText(args[0]));
     }
     const sendable = this.canSend(session);
     for (const tuple of accepted) {
@@ -172,7 +181,7 @@ export class PortalSessionHandler implements SessionHost {
       this.logger.warn({ code: ErrorCodes.INPUT_QUEUE_FULL, sessid: session.sessid, full: kept.full }, kept.full === "portal"
         ? "input not kept: the portal-wide bound on unacknowledged input (limits.inputRetainTotalBytes) is reached"
         : "input not kept: this session's unacknowledged input is at its bound");
-      const line = tuple[0] !== "text" ? tuple[0] : this.masked.has(session) ? "(hidden input)" : String(tuple[1][0] ?? "");
+      const line = tuple[0] !== "text" ? tuple[0] : this.masked.has(session) ? "(hidden input)" : typedText(tuple[1][0]);
       this.tell(session, this.message("inputDropped", { line }));
     }
     if (sendable) this.sendInput(session);

@@ -19,6 +19,10 @@ const NICKSERV_WAIT_MS = 15_000;
 
 /** Commands whose handlers in irc-framework read parameters without checking they exist: the minimum each needs. */
 const MIN_PARAMS: ReadonlyMap<string, number> = new Map([["PRIVMSG", 2], ["NOTICE", 2], ["311", 6], ["353", 4], ["366", 2], ["KICK", 2], ["JOIN", 1], ["PART", 1]]);
+/** ISUPPORT (005) lines taken per connection; irc-framework keeps every token it is sent, by name. */
+const MAX_ISUPPORT_LINES = 32;
+/** Lines after which replies irc-framework still collects (waiting for an end numeric that may never come) are dropped. */
+const MAX_CACHE_LINES = 2000;
 
 /** A state text fit for one status line: first line only, OpenSSL noise reduced, capped. */
 export function oneLine(text: string): string {
@@ -208,20 +212,44 @@ export class IrcConnection {
     });
   }
 
-  /** irc-framework's handlers throw on some malformed server lines (inside the socket's data handler): drop those lines instead. */
+  /**
+   * irc-framework's handlers throw on some malformed server lines (inside the socket's data handler): drop those lines instead.
+   * It also grows without bound on some server lines, which are bounded here: every 001 starts another ping timer and
+   * pong listener (a repeated 001 is dropped), every ISUPPORT token is kept (32 lines are taken), and replies wait in
+   * caches for an end numeric (NAMES, WHOIS, WHO, MOTD, lists, batches; dropped once open for MAX_CACHE_LINES lines).
+   */
   private guardDispatch(client: Client): void {
     const handler = client.command_handler;
     const dispatch = handler.dispatch.bind(handler);
+    let welcomes = 0;
+    let isupports = 0;
+    let cachesOpenFor = 0;
     handler.dispatch = (message) => {
-      const need = MIN_PARAMS.get(String(message.command ?? "").toUpperCase()) ?? 0;
+      const command = String(message.command ?? "").toUpperCase();
+      const need = MIN_PARAMS.get(command) ?? 0;
       if (!Array.isArray(message.params) || message.params.length < need) {
         this.logger.debug({ command: message.command }, "malformed IRC line dropped");
+        return;
+      }
+      if ((command === "001" && ++welcomes > 1) || (command === "005" && ++isupports > MAX_ISUPPORT_LINES)) {
+        this.logger.debug({ command }, "repeated IRC registration line dropped");
         return;
       }
       try {
         dispatch(message);
       } catch (err) {
         this.logger.warn({ command: message.command, err: errorMessage(err) }, "IRC line that irc-framework could not handle dropped");
+      }
+      let open = false;
+      for (const _key in handler._caches) {
+        open = true;
+        break;
+      }
+      cachesOpenFor = open ? cachesOpenFor + 1 : 0;
+      if (cachesOpenFor > MAX_CACHE_LINES) {
+        this.logger.debug({ caches: Object.keys(handler._caches).slice(0, 10) }, "IRC replies without their end numeric dropped");
+        handler.resetCache();
+        cachesOpenFor = 0;
       }
     };
   }

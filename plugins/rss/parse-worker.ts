@@ -4,15 +4,15 @@
  * limit; the parent terminates it on a timeout.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import Parser from "rss-parser";
 import type { FeedItem, ParsedFeed } from "./feed-parser.js";
+import { feedReader } from "./feed-reader.js";
 
 const { xml, maxItems } = workerData as { xml: string; maxItems: number };
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v.trim() !== "" ? v : undefined);
 
 async function main(): Promise<ParsedFeed> {
-  const feed = await new Parser().parseString(xml);
+  const feed = await feedReader().parseString(xml);
   const items: FeedItem[] = [];
   for (const raw of (feed.items ?? []).slice(0, maxItems)) {
     const item = raw as Record<string, unknown>;

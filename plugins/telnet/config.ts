@@ -29,6 +29,8 @@ export const telnetConfigSchema = z
     keepaliveMs: z.number().min(0).max(3_600_000).default(30_000).describe("IAC NOP interval while the session's NOPKEEPALIVE flag is on; 0 disables."),
     maxLineBytes: int(256, 16 * 1024 * 1024).default(64 * 1024).describe("Longer input lines are discarded with a notice."),
     maxSubnegotiationBytes: int(8 * 1024, 16 * 1024 * 1024).default(64 * 1024).describe("Longer subnegotiations are dropped."),
+    partialInputTimeoutMs: int(0, 3_600_000).default(120_000)
+      .describe("Longest time an input line (or subnegotiation) may take to arrive, from its first byte; a client still sending it then is told and disconnected (one trickling a line that never ends). 0 disables."),
     nawsDebounceMs: z.number().min(0).max(10_000).default(250).describe("Delay before a window-size change is sent to the game."),
     defaultWidth: int(10, 1000).default(78).describe("Screen width when the client does not report one."),
     defaultHeight: int(5, 1000).default(45).describe("Screen height when the client does not report one."),

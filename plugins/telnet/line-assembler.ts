@@ -26,9 +26,17 @@ export class LineAssembler {
     private readonly maxLineBytes: number,
   ) {}
 
+  /** Lines ended so far, discarded ones included (a client that ends lines is making progress). */
+  linesEnded = 0;
+
   /** Bytes held for an unfinished line. */
   get pendingBytes(): number {
     return this.size;
+  }
+
+  /** True while a line has begun and not ended (held, or being discarded for its length). */
+  get midLine(): boolean {
+    return this.size > 0 || this.discarding;
   }
 
   push(data: Buffer): void {
@@ -74,6 +82,7 @@ export class LineAssembler {
   }
 
   private endLine(): void {
+    this.linesEnded += 1;
     if (this.discarding) {
       this.discarding = false;
       return;

@@ -34,6 +34,14 @@ export class TelnetParser {
     private readonly maxSubnegotiationBytes = 64 * 1024,
   ) {}
 
+  /** Subnegotiations ended so far (complete, over-long or interrupted). */
+  subnegotiationsEnded = 0;
+
+  /** True while a command or subnegotiation has begun and not ended. */
+  get midSequence(): boolean {
+    return this.state !== S.Data;
+  }
+
   push(chunk: Buffer): void {
     let i = 0;
     const n = chunk.length;
@@ -145,6 +153,7 @@ export class TelnetParser {
   }
 
   private resetSb(): void {
+    this.subnegotiationsEnded += 1;
     this.sbParts = [];
     this.sbBytes = 0;
     this.sbOverflow = false;

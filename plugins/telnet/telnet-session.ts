@@ -28,6 +28,11 @@ export interface TelnetSessionDeps {
 /** Unknown options the client mentions are tracked with telnetlib's default (refusing) option, up to this many. */
 const MAX_UNKNOWN_OPTIONS = 64;
 
+/** Told to a client disconnected for not finishing a line within partialInputTimeoutMs. */
+export function partialInputMessage(limitMs: number): string {
+  return `Your input line did not end within ${limitMs / 1000} seconds; disconnecting.`;
+}
+
 /** Go-ahead, end-of-record and keep-alive marks, written as they are (never changed) after lines and prompts. */
 const IAC_GA = Buffer.from([CMD.IAC, CMD.GA]);
 const IAC_EOR = Buffer.from([CMD.IAC, CMD.EOR]);
@@ -45,6 +50,8 @@ export class TelnetSession extends SocketSession implements Outputs<TelnetSessio
   private handshakeTimer: TimerHandle | undefined;
   private syncTimer: TimerHandle | undefined;
   private keepaliveTimer: TimerHandle | undefined;
+  /** Runs while a line or subnegotiation is unfinished; restarted whenever one ends (see partialInputTimeoutMs). */
+  private partialTimer: TimerHandle | undefined;
   private handshakeComplete = false;
   private sawFirstLine = false;
   /** The first line was an HTTP request or MSSP-REQUEST: it was answered in plain text and the socket ended. */
@@ -133,7 +140,33 @@ export class TelnetSession extends SocketSession implements Outputs<TelnetSessio
   }
 
   protected received(chunk: Buffer): void {
+    const ended = this.lines.linesEnded + this.parser.subnegotiationsEnded;
     this.parser.push(chunk);
+    this.watchPartialInput(this.lines.linesEnded + this.parser.subnegotiationsEnded !== ended);
+  }
+
+  /**
+   * A line (or subnegotiation) must arrive within partialInputTimeoutMs of its first byte: the timer
+   * starts when input stops at an unfinished one and restarts whenever one ends, so a client that
+   * trickles a line that never ends is disconnected, while one that sends lines slowly, or a long paste
+   * in many chunks, is not.
+   */
+  private watchPartialInput(progressed: boolean): void {
+    const limitMs = this.deps.config.partialInputTimeoutMs;
+    if (limitMs <= 0 || this.ending) return;
+    const unfinished = this.lines.midLine || this.parser.midSequence;
+    if (!unfinished || progressed) {
+      this.deps.clock.clearTimeout(this.partialTimer);
+      this.partialTimer = undefined;
+    }
+    if (unfinished && this.partialTimer === undefined) {
+      this.partialTimer = this.deps.clock.setTimeout(() => {
+        this.partialTimer = undefined;
+        if (this.ending) return;
+        this.deps.logger.info({ sessid: this.sessid, partialInputTimeoutMs: limitMs }, "telnet client did not finish its input line in time; disconnected");
+        this.close(partialInputMessage(limitMs));
+      }, limitMs);
+    }
   }
 
   /** Finishes the MCCP2 stream (if any) before the socket is ended. */
@@ -234,6 +267,7 @@ export class TelnetSession extends SocketSession implements Outputs<TelnetSessio
     clock.clearTimeout(this.handshakeTimer);
     clock.clearTimeout(this.syncTimer);
     clock.clearTimeout(this.keepaliveTimer);
+    clock.clearTimeout(this.partialTimer);
     this.out.close();
   }
 }

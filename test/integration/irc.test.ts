@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as netConnect, type Socket } from "node:net";
+import type { Client } from "irc-framework";
 import { Portal } from "../../core/portal.js";
 import { GameSessionHandler, readLinkSecret, type GameSession, type Kwargs } from "../../core/game/index.js";
 import { MemoryLogger } from "../../core/testing/index.js";
@@ -828,6 +829,33 @@ describe("IRC bridge (plugins.irc) against broken or hostile servers", function 
     expect(after.some((s) => /^reconnecting/.test(s)), JSON.stringify(after)).to.equal(true);
     expect(after.some((s) => /ping|timeout|timed out/i.test(s)), `reason shown: ${JSON.stringify(after)}`).to.equal(true);
     expect(b.botConnects).to.have.length(1);
+  });
+
+  it("a server that repeats 001, floods ISUPPORT and never ends its WHOIS and MOTD replies: timers, tokens and caches stay bounded (fuzz-irc regression)", async function () {
+    // Found by test/torture/fuzz-irc.test.ts: irc-framework added a ping timer and a pong listener on every
+    // 001 (each later line cost more: 400 000 fuzzed lines took 169 s instead of 15 s), kept every ISUPPORT
+    // token, and kept WHOIS/MOTD/NAMES replies whose end numeric never came.
+    this.timeout(30_000);
+    const server = await fake({ mode: "irc" });
+    const { nick, channel } = names();
+    const b = await startBridge(botConfig(nick, channel, { port: server.port }));
+    const conn = await waitFor(() => server.connections.find((c) => c.registered && c.joined.has(channel.toLowerCase())), 5000, "joined");
+    const s = server.serverName;
+    const flood: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      flood.push(`:${s} 001 ${nick} :Welcome again ${i}`, `:${s} 005 ${nick} TOKEN${i}=x :are supported by this server`, `:${s} 311 ${nick} who${i} u h * :real`, `:${s} 372 ${nick} :- motd ${i}`);
+    }
+    conn.sendRaw(flood.join("\r\n") + "\r\n");
+    conn.send(`:alice!a@h PRIVMSG ${channel} :after the flood`);
+    await b.waitInput((x) => x.text === "after the flood", 10_000, "the message after the flood");
+    const id = b.portal.launcher.list().find((p) => p.path === BOT_PATH)!.id;
+    const client = (b.portal.launcher.factory(id) as unknown as { connection: { client: Client } }).connection.client;
+    const handler = client.command_handler as unknown as { listenerCount(event: string): number; _caches: Record<string, unknown> };
+    expect(handler.listenerCount("pong"), "pong listeners (one per 001 before)").to.be.at.most(2);
+    expect(Object.keys(client.network.options).length, "ISUPPORT tokens kept").to.be.below(200);
+    // At most MAX_CACHE_LINES lines' worth of unfinished replies (a WHOIS every 4 lines here), not all 3 000.
+    expect(Object.keys(handler._caches).length, "open reply caches").to.be.at.most(2000 / 4 + 2);
+    expect(b.states.at(-1)).to.equal("connected");
   });
 
   it("malformed lines, a 10 000-byte line, NUL, bare numerics, control-code nicks and its own echo: no crash, no error spam", async function () {

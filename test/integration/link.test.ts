@@ -518,6 +518,22 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
       await waitFor(() => !linkConnected(h), 2000, "portal saw the link go");
       expect(h.logger.codes()).to.include(ErrorCodes.LINK_FRAME);
     });
+
+    it("output and a bad frame length in one write: the output is delivered, then the link ends (fuzz-link regression)", async () => {
+      // Found by test/torture/fuzz-link.test.ts: the complete frames read together with a bad header
+      // were dropped with the link, so a reply got through or not depending on TCP reads.
+      for (const bad of [[0, 0, 0, 0], [0xff, 0xff, 0xff, 0xff]]) {
+        const h = await startPortal();
+        const s = connectSession(h);
+        const peer = await authenticatedPeer(h);
+        const reply = encodeFrame(JSON.stringify([{ op: "data-out", sessid: s.sessid, cmds: [["text", ["the last reply"], {}]] }]));
+        peer.sendRaw(Buffer.concat([reply, encodeFrame(JSON.stringify([{ op: "ack", seqs: {} }])), Buffer.from(bad)]));
+        await peer.waitClosed();
+        await waitFor(() => !linkConnected(h), 2000, "portal saw the link go");
+        expect(s.texts, `before ${JSON.stringify(bad)}`).to.include("the last reply");
+        expect(h.logger.codes()).to.include(ErrorCodes.LINK_FRAME);
+      }
+    });
   });
 
   describe("one game at a time", () => {

@@ -16,9 +16,10 @@ export class GameProcess {
     this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
   }
 
-  static start(linkPort: number, dataDir: string): GameProcess {
+  /** `env` adds to the game's environment (e.g. PORTICO_ECHO_RELOAD=0). */
+  static start(linkPort: number, dataDir: string, env: Record<string, string> = {}): GameProcess {
     const child = spawn(process.execPath, ["--enable-source-maps", ECHO_GAME], {
-      env: { ...process.env, PORTICO_LINK_PORT: String(linkPort), PORTICO_DATA_DIR: dataDir },
+      env: { ...process.env, ...env, PORTICO_LINK_PORT: String(linkPort), PORTICO_DATA_DIR: dataDir },
       stdio: ["ignore", "pipe", "pipe"],
     });
     return new GameProcess(child);

@@ -56,6 +56,24 @@ describe("LOCALECHO and masked input", () => {
     expect(s.texts.join("\n")).to.not.include("secret");
   });
 
+  it("a text input whose argument is not a string, even one String() throws on, is echoed and reported without throwing (fuzz-websocket regression)", () => {
+    // Found by test/torture/fuzz-websocket.test.ts: a web client's ["text", [{"toString": 1}], {}]
+    // threw out of data_in (LOCALECHO, and the 'input not kept' notice).
+    const { h, s } = setup({ pendingInputMax: 1 });
+    h.channel.autoAck = false;
+    const hostile = JSON.parse('{"toString": 1, "valueOf": 2}') as unknown;
+    expect(() => {
+      s.oob("text", [hostile]);
+      s.oob("text", [hostile]);
+      s.oob("text", [42]);
+    }).to.not.throw();
+    const dropped = s.texts.filter((t) => t.includes("was not kept"));
+    expect(dropped).to.have.length(2);
+    expect(dropped[0]).to.match(/: $/);
+    expect(dropped[1]).to.match(/: 42$/);
+    expect(h.channel.cmdsFor(s.sessid)).to.deep.equal([["text", [hostile], {}]]);
+  });
+
   it("fill() fills only its own values: {constructor} and {__proto__} stay as written", () => {
     expect(fill("{servername} {constructor} {toString} {__proto__} {x}", { servername: "Portico" })).to.equal("Portico {constructor} {toString} {__proto__} {x}");
   });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Portal } from "../../core/index.js";
 import { createPortalMetrics } from "../../core/metrics/portal-metrics.js";
-import { MemoryLogger } from "../../core/testing/index.js";
+import { MemoryLogger, RecordingSession } from "../../core/testing/index.js";
 
 describe("portal metrics: portico_link_drops_total", () => {
   let dataDir: string;
@@ -34,5 +34,19 @@ describe("portal metrics: portico_link_drops_total", () => {
     portal.linkDrops.set("PORTAL_ERR_LINK_TIMEOUT", 3);
     text = await registry.metrics();
     expect(text).to.match(/^portico_link_drops_total\{code="PORTAL_ERR_LINK_TIMEOUT"\} 3$/m);
+  });
+
+  it("portico_pending_inputs and portico_pending_input_bytes count input kept until the game acknowledges it", async () => {
+    const registry = createPortalMetrics({ portal });
+    const s = new RecordingSession();
+    portal.handler.connect(s);
+    // no game is linked: the input is kept for the next one
+    s.input("look");
+    s.input("say hello");
+    const text = await registry.metrics();
+    expect(text).to.match(/^portico_pending_inputs 2$/m);
+    const bytes = Number(/^portico_pending_input_bytes (\d+)$/m.exec(text)?.[1]);
+    expect(bytes).to.equal(portal.handler.pendingInputBytes);
+    expect(bytes).to.be.greaterThan("look".length + "say hello".length);
   });
 });

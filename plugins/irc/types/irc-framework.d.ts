@@ -50,7 +50,12 @@ declare module "irc-framework" {
     network: { options: Record<string, unknown>; name?: string; supports(feature: string): unknown };
     connection: { end(message?: string): void; connected: boolean; transport?: { socket?: { destroy(): void; readonly bytesRead: number; readonly bytesWritten: number; readonly destroyed: boolean } } };
     /** Internal: routes each parsed server line to its handler (wrapped by Portico to drop malformed lines). */
-    command_handler: { dispatch(message: { command: string; params: string[]; nick?: string }): void };
+    command_handler: {
+      dispatch(message: { command: string; params: string[]; nick?: string }): void;
+      /** Internal: replies being collected until their end numeric (NAMES, WHOIS, WHO, MOTD, lists, batches), by key. */
+      _caches: Record<string, unknown>;
+      resetCache(): void;
+    };
   }
 
   const irc: { Client: typeof Client };

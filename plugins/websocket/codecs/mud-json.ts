@@ -27,7 +27,12 @@ export const mudJson: WireCodec = {
     if (!parsed.ok) return ignored(parsed.why);
     const v = parsed.value;
     if (!isPlainObject(v) || typeof v.proto !== "string") return ignored("not an envelope {proto, id, data}");
-    const id = v.id === undefined || v.id === null ? "" : String(v.id);
+    let id: string;
+    try {
+      id = v.id === undefined || v.id === null ? "" : String(v.id);
+    } catch {
+      return ignored("an id that is not text"); // e.g. {"toString": 1}
+    }
     const body = v.data === undefined || v.data === null ? "" : typeof v.data === "string" ? v.data : JSON.stringify(v.data);
     switch (v.proto) {
       case "websocket_close":
@@ -35,7 +40,7 @@ export const mudJson: WireCodec = {
       case "text":
         return textLines(body);
       case "gmcp":
-        if (id === "") return ignored("gmcp without an id");
+        if (id.trim() === "") return ignored("gmcp without an id");
         return input(decodeGmcp(body === "" ? id : `${id} ${body}`).tuple);
       default: {
         const name = id || v.proto;

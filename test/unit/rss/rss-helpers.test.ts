@@ -1,9 +1,12 @@
 import { expect } from "chai";
 import { parseRssConfig } from "../../../plugins/rss/config.js";
 import { charsetOf, retryAfterMs } from "../../../plugins/rss/feed-fetcher.js";
+import { parseFeed } from "../../../plugins/rss/feed-parser.js";
+import { feedReader } from "../../../plugins/rss/feed-reader.js";
 import { remember } from "../../../plugins/rss/feed-state.js";
 import { identityOf, normalizeLink } from "../../../plugins/rss/item-identity.js";
 import { decodeEntities, feedText, formatItem, safeLink } from "../../../plugins/rss/item-text.js";
+import { atom } from "../../support/feed-server.js";
 
 describe("RSS helpers", () => {
   it("identity: guid/id, else the normalised link, else title and date", () => {
@@ -50,5 +53,22 @@ describe("RSS helpers", () => {
       expect(() => parseRssConfig({ uid: 1, url }), url).to.throw('plugins.rss.RssBotFactory config "url": must be an http:// or https:// URL');
     }
     expect(() => parseRssConfig({ uid: 1, url: "http://x.test/", template: "{feed}" })).to.throw('config "template"');
+  });
+  it("an Atom entry with an unreadable date: the feed is still read, that entry without a date (fuzz-feed regression)", async () => {
+    // Found by test/torture/fuzz-feed.test.ts: rss-parser threw "Invalid time value" for the whole
+    // feed when one Atom entry's <updated> or <published> was not a date.
+    const xml = atom("Dated", [
+      { title: "good", guid: "urn:1", date: "2026-12-01T10:00:00Z" },
+      { title: "bad updated", guid: "urn:2", date: "yesterday-ish" },
+      { title: "bad year", guid: "urn:3", date: "2026-13-45T99:99:99Z" },
+    ]).replace("<entry><title>bad year</title>", "<entry><title>bad year</title><published>not a date</published>");
+    const direct = await feedReader().parseString(xml);
+    expect(direct.items.map((i) => [i.title, i.pubDate ?? null])).to.deep.equal([["good", "2026-12-01T10:00:00.000Z"], ["bad updated", null], ["bad year", null]]);
+    const parsed = await parseFeed(xml, { timeoutMs: 5000, memoryMb: 64, maxItems: 10 });
+    expect(parsed.items).to.deep.equal([
+      { guid: "urn:1", title: "good", date: "2026-12-01T10:00:00.000Z" },
+      { guid: "urn:2", title: "bad updated" },
+      { guid: "urn:3", title: "bad year" },
+    ]);
   });
 });

@@ -41,6 +41,7 @@ describe("telnet config (telnetConfigSchema)", () => {
       keepaliveMs: 30_000,
       maxLineBytes: 65_536,
       maxSubnegotiationBytes: 65_536,
+      partialInputTimeoutMs: 120_000,
       nawsDebounceMs: 250,
       defaultWidth: 78,
       defaultHeight: 45,

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { evenniaV1, mudJson, mudTerminal } from "../../../plugins/websocket/codecs/index.js";
+import { gameNameFromGmcp } from "../../../core/index.js";
+import { evenniaV1, mudGmcp, mudJson, mudTerminal } from "../../../plugins/websocket/codecs/index.js";
 import { jsonDepth, parseJson } from "../../../plugins/websocket/codecs/codec-helpers.js";
 import { OutputHistory } from "../../../plugins/websocket/output-history.js";
 import { ResumeTokens } from "../../../plugins/websocket/resume-tokens.js";
@@ -31,6 +32,19 @@ describe("websocket codecs and helpers", () => {
     expect(mudJson.decode(buf('{"proto":"text","data":""}'), false, limits).kind).to.equal("ignored");
     expect(mudJson.decode(buf("[1]"), false, limits).kind).to.equal("ignored");
     expect(mudJson.decode(Buffer.from([0xc3, 0x28]), true, limits).kind).to.equal("ignored");
+  });
+
+  it("an envelope id that String() throws on, or a blank GMCP id, is ignored; GMCP `Core.` names a command (fuzz-websocket regression)", () => {
+    // Found by test/torture/fuzz-websocket.test.ts: {"id": {"toString": 1}} threw out of decode (an
+    // uncaught exception in the portal), and `Core.` or a blank id gave the game a command named "".
+    const hostile = buf('{"proto":"x","id":{"toString":1,"valueOf":2}}');
+    expect(() => mudJson.decode(hostile, false, limits)).to.not.throw();
+    expect(mudJson.decode(hostile, false, limits).kind).to.equal("ignored");
+    expect(mudJson.decode(buf('{"proto":"gmcp","id":" "}'), false, limits).kind).to.equal("ignored");
+    expect(mudJson.decode(buf('{"proto":"gmcp","id":"Core."}'), false, limits)).to.deep.equal({ kind: "input", commands: [["core_", [], {}]] });
+    expect(mudGmcp.decode(buf("Core. {}"), false, limits)).to.deep.equal({ kind: "input", commands: [["core_", [], {}]] });
+    expect(mudGmcp.decode(buf("core_ 1"), false, limits)).to.deep.equal({ kind: "input", commands: [["core_", [1], {}]] });
+    expect([gameNameFromGmcp("Core.Ping"), gameNameFromGmcp("Core.Hello"), gameNameFromGmcp(".")]).to.deep.equal(["ping", "hello", "_"]);
   });
 
   it("terminal drops out-of-band output; text goes out as BINARY", () => {
