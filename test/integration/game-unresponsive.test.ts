@@ -5,36 +5,10 @@ import { join } from "node:path";
 import { CRASH_NOTICE } from "../../core/cli/start-command.js";
 import { waitFor } from "../../core/testing/wait-for.js";
 import { GameProcess } from "../support/game-process.js";
+import { alive, killIfAlive, type GameStatus } from "../support/process-checks.js";
 import { PorticoProcess } from "../support/portico-process.js";
 import { TelnetTestClient } from "../support/telnet-client.js";
 
-interface GameStatus {
-  state: string;
-  pid: number | null;
-  restarts: number;
-  crashes: number;
-  unresponsive_kills: number;
-  linked: boolean;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Sends SIGKILL to pid if it still exists (a SIGSTOPped game left behind by a failed test). */
-function killIfAlive(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    /* gone */
-  }
-}
 
 /** `portico start` with a config in a fresh directory; stopped and removed by the returned `close`. */
 async function startPortico(config: Record<string, unknown>, files: Record<string, string> = {}) {

@@ -9,6 +9,7 @@ import { ErrorCodes } from "../../core/errors/error-codes.js";
 import { sleep, waitFor } from "../../core/testing/wait-for.js";
 import { PorticoProcess } from "../support/portico-process.js";
 import { TelnetTestClient } from "../support/telnet-client.js";
+import { killIfAlive, type GameStatus } from "../support/process-checks.js";
 
 // Issue 11, "Tests": the link loses nothing under a crashed, a hung and a reloaded game. A real
 // `portico start` supervises test/fixtures/recording-game.ts, 50 telnet players each stream numbered
@@ -23,15 +24,6 @@ const INTERVAL_MS = 20;
 const FAULT_AT = 0.35;
 const RESTARTING = DEFAULT_CONFIG.messages.gameRestarting;
 const DROPPED_PREFIX = DEFAULT_CONFIG.messages.inputDropped.slice(0, DEFAULT_CONFIG.messages.inputDropped.indexOf("{line}"));
-
-interface GameStatus {
-  state: string;
-  pid: number | null;
-  restarts: number;
-  crashes: number;
-  unresponsive_kills: number;
-  linked: boolean;
-}
 
 interface Status {
   pending_inputs: number;
@@ -50,14 +42,6 @@ interface Player {
   client: TelnetTestClient;
 }
 
-function killIfAlive(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    /* gone */
-  }
-}
 
 /** `portico start` in a fresh directory running the recording game, telnet on a free loopback port. */
 async function startPortico(config: { limits?: Record<string, unknown>; link?: Record<string, unknown>; game?: Record<string, unknown> }) {

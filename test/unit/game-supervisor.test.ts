@@ -6,6 +6,7 @@ import { ErrorCodes } from "../../core/errors/error-codes.js";
 import { GameSupervisor, type SupervisorOptions } from "../../core/supervisor/game-supervisor.js";
 import { FakeClock, MemoryLogger } from "../../core/testing/index.js";
 import { waitFor } from "../../core/testing/wait-for.js";
+import { alive } from "../support/process-checks.js";
 
 /**
  * The supervisor's hang and link watchdog logic with real child processes (a tiny idle Node
@@ -56,15 +57,6 @@ describe("GameSupervisor: unresponsive and unlinked games", function () {
 
   function unresponsiveLogs(): { msg: string; fields: Record<string, unknown> }[] {
     return logger.entries.filter((e) => e.fields.code === ErrorCodes.GAME_UNRESPONSIVE && e.level === "error");
-  }
-
-  function alive(pid: number): boolean {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   async function waitForState(s: GameSupervisor, state: string): Promise<void> {
