@@ -245,6 +245,35 @@ function report(label: string, what: string, a: Analysis, t0: number): void {
   console.log(`      (${label}: ${what} ${a.lost} command(s)${detail ? ` [${detail}]` : ""}; recorded ${a.byOld} by the old process, ${a.byNew} by the new one; ${Date.now() - t0} ms from the first command)`);
 }
 
+/** A stream of commands under way, started by streamToFault(). */
+interface FaultRun {
+  ctx: Ctx;
+  all: Player[];
+  /** The game process running when the stream started. */
+  oldPid: number;
+  /** When the first command was sent. */
+  t0: number;
+  /** Resolves when every player has sent every command. */
+  streaming: Promise<void>;
+  /** Commands the game had recorded when FAULT_AT was reached. */
+  recorded: number;
+}
+
+/**
+ * After a crashed or hung game replaced by `newPid`: seen.log passes analyse() with at most 50
+ * commands lost, the new process was synced in `crash` mode, each player was told once, nothing
+ * was dropped and the portal's log is clean. `who` names the old process in the messages.
+ */
+function expectCrashRecovery(label: string, who: string, run: FaultRun, newPid: number, records: Seen[]): void {
+  const a = analyse(records, run.all, run.oldPid, newPid);
+  report(label, `the ${who} process took with it`, a, run.t0);
+  expect(a.lost, `commands the ${who} process took with it`).to.be.at.most(50);
+  expect(gameSyncs(run.ctx.portico.output).filter((s) => s.pid === newPid).map((s) => s.mode)).to.deep.equal(["crash"]);
+  expectOneNoticeEach(run.all);
+  expectNothingDropped(run.all);
+  expectCleanLog(run.ctx.portico.output);
+}
+
 describe("the link loses nothing under game faults (real portico start, 50 telnet players)", function () {
   this.timeout(60_000);
   let ctx: Ctx | undefined;
@@ -258,6 +287,23 @@ describe("the link loses nothing under game faults (real portico start, 50 telne
     gamePids = [];
   });
 
+  /**
+   * `portico start` with `config`; once the game is synced, PLAYERS log in and start their stream.
+   * Resolves when the game has recorded FAULT_AT of it, for the test to inject its fault.
+   */
+  async function streamToFault(config: Parameters<typeof startPortico>[0]): Promise<FaultRun> {
+    const c = (ctx = await startPortico(config));
+    await c.portico.waitForLog(/"msg":"SYNC cold/, 15_000);
+    const all = await connectPlayers(c, players);
+    const oldPid = (await c.status()).game.pid!;
+    gamePids.push(oldPid);
+
+    const t0 = Date.now();
+    const streaming = stream(all);
+    const recorded = await recordedShare(c, FAULT_AT);
+    return { ctx: c, all, oldPid, t0, streaming, recorded };
+  }
+
   afterEach(async () => {
     for (const p of players) p.client.close();
     // A stopped process would outlive everything: kill it first (SIGKILL works on a stopped process).
@@ -267,45 +313,24 @@ describe("the link loses nothing under game faults (real portico start, 50 telne
   });
 
   it("SIGKILL mid-stream: what the crashed process had not taken in is run once by the new one, in order; nothing twice", async () => {
-    ctx = await startPortico({});
-    await ctx.portico.waitForLog(/"msg":"SYNC cold/, 15_000);
-    const all = await connectPlayers(ctx, players);
-    const oldPid = (await ctx.status()).game.pid!;
-    gamePids.push(oldPid);
-
-    const t0 = Date.now();
-    const streaming = stream(all);
-    const atKill = await recordedShare(ctx, FAULT_AT);
+    const run = await streamToFault({});
+    const { ctx, all, oldPid, t0, streaming } = run;
     process.kill(oldPid, "SIGKILL");
     const killedAt = Date.now() - t0;
     await streaming;
     const newPid = await replacement(ctx, oldPid);
     gamePids.push(newPid);
     const records = await lastCommandsRecorded(ctx, all, oldPid);
-    console.log(`      (SIGKILLed game ${oldPid} after ${killedAt} ms with ${atKill} of ${PLAYERS * COMMANDS} commands recorded; replaced by ${newPid})`);
+    console.log(`      (SIGKILLed game ${oldPid} after ${killedAt} ms with ${run.recorded} of ${PLAYERS * COMMANDS} commands recorded; replaced by ${newPid})`);
 
-    const a = analyse(records, all, oldPid, newPid);
-    report("SIGKILL", "the crashed process took with it", a, t0);
-    expect(a.lost, "commands the crashed process took with it").to.be.at.most(50);
-    expect(gameSyncs(ctx.portico.output).filter((s) => s.pid === newPid).map((s) => s.mode)).to.deep.equal(["crash"]);
-    expectOneNoticeEach(all);
-    expectNothingDropped(all);
-    expectCleanLog(ctx.portico.output);
+    expectCrashRecovery("SIGKILL", "crashed", run, newPid, records);
   });
 
   it("SIGSTOP mid-stream: the heartbeat replaces the hung game; same result; held input stays within the configured bounds", async () => {
     // Bounds above what this load can hold (50 x 80 inputs of about 24 bytes), so nothing is dropped.
     const limits = { pendingInputMax: 100, inputRetainTotalBytes: 128 * 1024 };
-    ctx = await startPortico({ limits, link: { heartbeatMs: 200, heartbeatTimeoutMs: 1000 } });
-    const c = ctx;
-    await c.portico.waitForLog(/"msg":"SYNC cold/, 15_000);
-    const all = await connectPlayers(c, players);
-    const oldPid = (await c.status()).game.pid!;
-    gamePids.push(oldPid);
-
-    const t0 = Date.now();
-    const streaming = stream(all);
-    const atStop = await recordedShare(c, FAULT_AT);
+    const run = await streamToFault({ limits, link: { heartbeatMs: 200, heartbeatTimeoutMs: 1000 } });
+    const { ctx: c, all, oldPid, t0, streaming } = run;
     process.kill(oldPid, "SIGSTOP");
     const stoppedAt = Date.now() - t0;
 
@@ -330,7 +355,7 @@ describe("the link loses nothing under game faults (real portico start, 50 telne
     const replacedAfter = Date.now() - t0 - stoppedAt;
     await streaming;
     const records = await lastCommandsRecorded(c, all, oldPid);
-    console.log(`      (SIGSTOPped game ${oldPid} after ${stoppedAt} ms with ${atStop} of ${PLAYERS * COMMANDS} commands recorded; replaced by ${newPid} ${replacedAfter} ms later)`);
+    console.log(`      (SIGSTOPped game ${oldPid} after ${stoppedAt} ms with ${run.recorded} of ${PLAYERS * COMMANDS} commands recorded; replaced by ${newPid} ${replacedAfter} ms later)`);
 
     const maxInputs = Math.max(...samples.map((s) => s.pending_inputs));
     const maxBytes = Math.max(...samples.map((s) => s.pending_input_bytes));
@@ -345,25 +370,11 @@ describe("the link loses nothing under game faults (real portico start, 50 telne
     const st = (await c.status()).game;
     expect(st.unresponsive_kills).to.equal(1);
     expect(st.crashes).to.equal(1);
-    const a = analyse(records, all, oldPid, newPid);
-    report("SIGSTOP", "the hung process took with it", a, t0);
-    expect(a.lost, "commands the hung process took with it").to.be.at.most(50);
-    expect(gameSyncs(c.portico.output).filter((s) => s.pid === newPid).map((s) => s.mode)).to.deep.equal(["crash"]);
-    expectOneNoticeEach(all);
-    expectNothingDropped(all);
-    expectCleanLog(c.portico.output);
+    expectCrashRecovery("SIGSTOP", "hung", run, newPid, records);
   });
 
   it("a planned reload mid-stream (`portico reload`): every command runs exactly once, in order, across the two processes", async () => {
-    ctx = await startPortico({});
-    await ctx.portico.waitForLog(/"msg":"SYNC cold/, 15_000);
-    const all = await connectPlayers(ctx, players);
-    const oldPid = (await ctx.status()).game.pid!;
-    gamePids.push(oldPid);
-
-    const t0 = Date.now();
-    const streaming = stream(all);
-    const atReload = await recordedShare(ctx, FAULT_AT);
+    const { ctx, all, oldPid, t0, streaming, recorded: atReload } = await streamToFault({});
     const reload = await ctx.portico.cli(["reload"]);
     const reloadedAfter = Date.now() - t0;
     expect(reload.code, reload.stderr).to.equal(0);

@@ -4,226 +4,45 @@
  * sessions are in-process RecordingSessions. Every test asserts behaviour and can fail.
  */
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { connect as netConnect, createServer, type Server, type Socket } from "node:net";
-import { Portal } from "../../core/portal.js";
+import { connect as netConnect, createServer, type Socket } from "node:net";
 import { DEFAULT_CONFIG } from "../../core/config/portal-config.js";
 import { ErrorCodes } from "../../core/errors/error-codes.js";
 import { PortalError } from "../../core/errors/portal-error.js";
-import { FrameDecoder, encodeFrame } from "../../core/link/frame-codec.js";
-import { LINK_VERSION, type RestartMode } from "../../core/link/link-messages.js";
-import { GameSessionHandler, readLinkSecret, type GameCallbacks, type GameSession } from "../../core/game/index.js";
-import type { GameSessionHandlerOptions } from "../../core/game/game-session-handler.js";
-import { MemoryLogger, RecordingSession } from "../../core/testing/index.js";
+import { encodeFrame } from "../../core/link/frame-codec.js";
+import { LINK_VERSION } from "../../core/link/link-messages.js";
+import type { RecordingSession } from "../../core/testing/index.js";
 import { sleep, waitFor } from "../../core/testing/wait-for.js";
+import {
+  FrameSink,
+  authenticatedPeer,
+  closeTrackedAfterEach,
+  connectSession,
+  linkConnected,
+  startGame,
+  startPortal,
+  startProxy,
+  tracked,
+  type GameRecord,
+  type Harness,
+  type Json,
+} from "../support/link-harness.js";
 
-// ---------------------------------------------------------------------------------------------
-// Harness (copied in small from link.test.ts, so importing it does not re-run its tests). Every
-// portal, SDK, raw socket, proxy, server and temp dir made here is torn down in afterEach.
-// ---------------------------------------------------------------------------------------------
+// Every portal, SDK, raw socket, proxy, server and temp dir made here is torn down in afterEach (see link-harness).
 
-type Json = Record<string, any>;
-
-interface Harness {
-  portal: Portal;
-  logger: MemoryLogger;
-  port: number;
-  secret: string;
-}
-
-interface PortalOpts {
-  link?: Record<string, unknown>;
-  limits?: Record<string, unknown>;
-}
-
-const portals: Portal[] = [];
-const games: GameSessionHandler[] = [];
-const sockets: Socket[] = [];
-const servers: Server[] = [];
-const proxies: ControlledProxy[] = [];
-const dirs: string[] = [];
+/** This file's SDK: a longer request timeout than the harness default (5 000 sessions are handed back). */
+const GAME = { info: { name: "lossless-test-game" }, requestTimeoutMs: 8000 };
+/** A raw peer here counts as authenticated once the whole portal-sync has arrived, and waits 3 s by default. */
+const SYNCED = { until: "portal-sync-end", waitMs: 3000 } as const;
 
 const FAST_REDIAL = { initialMs: 50, factor: 1, maxMs: 50 };
 
-async function startPortal(opts: PortalOpts = {}): Promise<Harness> {
-  const dataDir = mkdtempSync(join(tmpdir(), "portico-lossless-"));
-  dirs.push(dataDir);
-  const logger = new MemoryLogger();
-  const portal = new Portal({
-    config: {
-      dataDir,
-      link: { port: 0, ...opts.link },
-      // Connections are announced at once: throttling is tested elsewhere.
-      limits: { maxConnectionRate: 0, ...opts.limits },
-    },
-    logger,
-    plugins: [],
+/** `n` sessions connected to the portal, session i with server_data `data(i)` (set on the portal's copy). */
+function connectSessions(h: Harness, n: number, data: (i: number) => Record<string, unknown>): RecordingSession[] {
+  return Array.from({ length: n }, (_, i) => {
+    const s = connectSession(h);
+    s.server_data = data(i);
+    return s;
   });
-  portals.push(portal);
-  await portal.start();
-  const address = portal.linkAddress;
-  if (!address) throw new Error("portal has no link address");
-  expect(address.host).to.equal("127.0.0.1");
-  return { portal, logger, port: address.port, secret: readLinkSecret(dataDir) };
-}
-
-interface GameRecord {
-  syncs: { mode: RestartMode; restored: GameSession[]; fresh: GameSession[] }[];
-  connects: GameSession[];
-  disconnects: GameSession[];
-  inputs: { sessid: string; name: string; args: unknown[] }[];
-  linkDowns: number;
-}
-
-function startGame(target: { port: number; secret: string }, extra: Partial<GameSessionHandlerOptions> = {}, callbacks: GameCallbacks = {}): { game: GameSessionHandler; rec: GameRecord; logger: MemoryLogger } {
-  const rec: GameRecord = { syncs: [], connects: [], disconnects: [], inputs: [], linkDowns: 0 };
-  const logger = new MemoryLogger();
-  const game = new GameSessionHandler({
-    host: "127.0.0.1",
-    port: target.port,
-    secret: target.secret,
-    logger,
-    info: { name: "lossless-test-game" },
-    requestTimeoutMs: 8000,
-    ...extra,
-    callbacks: {
-      onSync: (info) => {
-        rec.syncs.push(info);
-        callbacks.onSync?.(info);
-      },
-      onConnect: (s) => {
-        rec.connects.push(s);
-        callbacks.onConnect?.(s);
-      },
-      onDisconnect: (s) => {
-        rec.disconnects.push(s);
-        callbacks.onDisconnect?.(s);
-      },
-      onInput: (s, name, args, kwargs) => {
-        rec.inputs.push({ sessid: s.sessid, name, args });
-        callbacks.onInput?.(s, name, args, kwargs);
-      },
-      onLinkDown: () => {
-        rec.linkDowns += 1;
-        callbacks.onLinkDown?.();
-      },
-    },
-  });
-  games.push(game);
-  game.start();
-  return { game, rec, logger };
-}
-
-function connectSession(h: Harness): RecordingSession {
-  const s = new RecordingSession();
-  h.portal.handler.connect(s);
-  if (!s.sessid) throw new Error("session got no id");
-  return s;
-}
-
-/** Decodes a framed byte stream into frames (payload strings) and messages. */
-class FrameSink {
-  readonly frames: string[] = [];
-  readonly messages: Json[] = [];
-  private readonly decoder = new FrameDecoder(64 * 1024 * 1024);
-
-  push(chunk: Buffer): Json[] {
-    const out: Json[] = [];
-    for (const f of this.decoder.push(chunk)) {
-      this.frames.push(f);
-      const parsed = JSON.parse(f) as unknown;
-      for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
-        this.messages.push(m as Json);
-        out.push(m as Json);
-      }
-    }
-    return out;
-  }
-}
-
-/** A bare TCP peer on the link port that speaks the framing by hand. */
-class RawPeer {
-  readonly socket: Socket;
-  readonly sink = new FrameSink();
-  closed = false;
-  private readonly opened: Promise<void>;
-
-  constructor(port: number) {
-    this.socket = netConnect({ host: "127.0.0.1", port });
-    sockets.push(this.socket);
-    this.socket.setNoDelay(true);
-    this.opened = new Promise((resolve, reject) => {
-      this.socket.once("connect", () => resolve());
-      this.socket.once("error", reject);
-    });
-    this.socket.on("error", () => undefined);
-    this.socket.on("close", () => (this.closed = true));
-    this.socket.on("data", (chunk: Buffer) => this.sink.push(chunk));
-  }
-
-  get messages(): Json[] {
-    return this.sink.messages;
-  }
-
-  get frames(): string[] {
-    return this.sink.frames;
-  }
-
-  ready(): Promise<void> {
-    return this.opened;
-  }
-
-  /** Sends the messages as one frame (one JSON array). */
-  send(...msgs: unknown[]): void {
-    this.socket.write(encodeFrame(JSON.stringify(msgs)));
-  }
-
-  hello(secret: string): void {
-    this.send({ op: "hello", version: LINK_VERSION, secret, pid: 4242, info: { name: "raw-peer" } });
-  }
-
-  ofOp(op: string): Json[] {
-    return this.messages.filter((m) => m.op === op);
-  }
-
-  async waitOp(op: string, match: (m: Json) => boolean = () => true, timeoutMs = 3000): Promise<Json> {
-    return waitFor(() => this.messages.find((m) => m.op === op && match(m)), timeoutMs, `message ${op} on raw peer`);
-  }
-
-  private nextId = 1000;
-
-  /** Sends `msgs` and a status request in one frame and waits for its reply: everything before it was handled. */
-  async roundTrip(...msgs: unknown[]): Promise<Json[]> {
-    const before = this.ofOp("error").length;
-    const id = this.nextId++;
-    this.send(...msgs, { op: "status", id });
-    await this.waitOp("reply", (m) => m.id === id);
-    return this.ofOp("error").slice(before);
-  }
-
-  /** The input lines this peer received for one session, as [seq, line] in arrival order. */
-  inputsOf(sessid: string): [number, string][] {
-    const out: [number, string][] = [];
-    for (const m of this.ofOp("data-in")) {
-      if (m.sessid !== sessid) continue;
-      (m.cmds as [string, unknown[]][]).forEach((c, i) => out.push([m.seq + i, String(c[1][0])]));
-    }
-    return out;
-  }
-}
-
-async function authenticatedPeer(h: Harness): Promise<RawPeer> {
-  const peer = new RawPeer(h.port);
-  await peer.ready();
-  peer.hello(h.secret);
-  await peer.waitOp("portal-sync-end");
-  return peer;
-}
-
-function linkConnected(h: Harness): boolean {
-  return (h.portal.status().link as { connected: boolean }).connected;
 }
 
 function pending(h: Harness): { n: number; bytes: number } {
@@ -237,97 +56,12 @@ function inputsOf(rec: GameRecord, sessid: string): string[] {
 
 const dropped = (line: string) => DEFAULT_CONFIG.messages.inputDropped.replace("{line}", line);
 
-/**
- * A TCP proxy between the game and the portal whose two directions can be held (bytes read and
- * thrown away, as a stalled or lossy path would) and whose connections can be cut. It decodes what
- * the portal sends on each connection, so a test can see the replay.
- */
-class ControlledProxy {
-  port = 0;
-  holdGameToPortal = false;
-  holdPortalToGame = false;
-  droppedGameToPortal = 0;
-  droppedPortalToGame = 0;
-  /** What the portal sent on each proxied connection, in accept order. */
-  readonly downstream: FrameSink[] = [];
-  private readonly pairs = new Set<[Socket, Socket]>();
-  private server!: Server;
-
-  static async start(targetPort: number): Promise<ControlledProxy> {
-    const proxy = new ControlledProxy();
-    proxy.server = createServer((client) => proxy.accept(client, targetPort));
-    await new Promise<void>((resolve) => proxy.server.listen(0, "127.0.0.1", resolve));
-    proxy.port = (proxy.server.address() as { port: number }).port;
-    proxies.push(proxy);
-    return proxy;
-  }
-
-  /** Drops every open connection at once (no close handshake reaches the other side first). */
-  cut(): void {
-    for (const [a, b] of this.pairs) {
-      a.destroy();
-      b.destroy();
-    }
-    this.pairs.clear();
-  }
-
-  get connections(): number {
-    return this.pairs.size;
-  }
-
-  async close(): Promise<void> {
-    this.cut();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private accept(game: Socket, targetPort: number): void {
-    const portal = netConnect({ host: "127.0.0.1", port: targetPort });
-    const sink = new FrameSink();
-    this.downstream.push(sink);
-    const pair: [Socket, Socket] = [game, portal];
-    this.pairs.add(pair);
-    game.on("error", () => undefined);
-    portal.on("error", () => undefined);
-    game.on("data", (chunk: Buffer) => {
-      if (this.holdGameToPortal) this.droppedGameToPortal += chunk.length;
-      else portal.write(chunk);
-    });
-    portal.on("data", (chunk: Buffer) => {
-      if (this.holdPortalToGame) {
-        this.droppedPortalToGame += chunk.length;
-        return;
-      }
-      try {
-        sink.push(chunk);
-      } catch {
-        // only for inspection
-      }
-      game.write(chunk);
-    });
-    const drop = () => {
-      this.pairs.delete(pair);
-      game.destroy();
-      portal.destroy();
-    };
-    game.on("close", drop);
-    portal.on("close", drop);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 
 describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
   this.timeout(20_000);
 
-  afterEach(async function () {
-    this.timeout(15_000);
-    for (const g of games.splice(0)) await g.stop();
-    for (const s of sockets.splice(0)) s.destroy();
-    for (const p of proxies.splice(0)) await p.close();
-    for (const srv of servers.splice(0)) await new Promise<void>((resolve) => srv.close(() => resolve()));
-    for (const p of portals.splice(0)) await p.stop();
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
+  closeTrackedAfterEach(15_000);
 
   // -------------------------------------------------------------------------------------------
   describe("1. SDK dial window: hello first, nothing before the portal-sync ends", () => {
@@ -337,19 +71,19 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       let portalSide: Socket | undefined;
       const server = createServer((sock) => {
         portalSide = sock;
-        sockets.push(sock);
+        tracked.sockets.push(sock);
         sock.on("error", () => undefined);
         sock.on("data", (chunk: Buffer) => {
           firstChunks.push(chunk);
           received.push(chunk);
         });
       });
-      servers.push(server);
+      tracked.servers.push(server);
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       const port = (server.address() as { port: number }).port;
       const sessid = "portal:1:1";
 
-      const { game, rec } = startGame({ port, secret: "the-secret" });
+      const { game, rec } = startGame({ port, secret: "the-secret" }, GAME);
       // Right after start(), in the same tick: nothing can be sent.
       expect(game.msg(sessid, "too early (same tick)")).to.equal(false);
       expect(game.ready).to.equal(false);
@@ -397,6 +131,7 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       const s = connectSession(h);
       const order: string[] = [];
       const { game } = startGame(h, {
+        ...GAME,
         dial: (host, port) => {
           const sock = netConnect({ host, port });
           const write = sock.write.bind(sock) as (chunk: Buffer) => boolean;
@@ -420,7 +155,7 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
     it("against the real portal: msg() on every tick of the dial window is false, no PORTAL_ERR_LINK_AUTH; after ready it is true and arrives", async () => {
       const h = await startPortal();
       const s = connectSession(h);
-      const { game } = startGame(h);
+      const { game } = startGame(h, GAME);
       const results: { ready: boolean; sent: boolean }[] = [];
       results.push({ ready: game.ready, sent: game.msg(s.sessid, "early") });
       while (!game.ready && results.length < 5000) {
@@ -446,7 +181,7 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
   describe("2. server_data over the cap", () => {
     it("handBack() with a 20 MB server_data on one session rejects naming it; the others are handed back; link and session stay", async () => {
       const h = await startPortal();
-      const { game, rec } = startGame(h);
+      const { game, rec } = startGame(h, GAME);
       await waitFor(() => game.ready, 3000, "game synced");
       const a = connectSession(h);
       const b = connectSession(h);
@@ -493,7 +228,7 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       const h = await startPortal();
       const s = connectSession(h);
       s.server_data = { keep: true };
-      const peer = await authenticatedPeer(h);
+      const peer = await authenticatedPeer(h, SYNCED);
       const blob = "y".repeat(2 * 1024 * 1024);
       peer.send({ op: "session-sync", clean: false, id: 5, sessions: [{ sessid: s.sessid, puid: 77, server_data: { blob } }] });
       const reply = await peer.waitOp("reply", (m) => m.id === 5, 5000);
@@ -527,19 +262,12 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       this.timeout(30_000);
       const N = 5000;
       const h = await startPortal({ link });
-      const sessions: RecordingSession[] = [];
-      for (let i = 0; i < N; i++) {
-        const s = connectSession(h);
-        s.server_data = { n: i, note: `session ${i}: ${"abcdefghij".repeat(28)}` }; // about 300 bytes, set on the portal's copy
-        sessions.push(s);
-      }
+      const sessions = connectSessions(h, N, (i) => ({ n: i, note: `session ${i}: ${"abcdefghij".repeat(28)}` })); // about 300 bytes each
       const ids = sessions.map((s) => s.sessid);
 
       // A raw peer counts the parts and measures every frame.
-      const peer = new RawPeer(h.port);
-      await peer.ready();
-      peer.hello(h.secret);
-      const end = await peer.waitOp("portal-sync-end", () => true, 10_000);
+      const peer = await authenticatedPeer(h, { ...SYNCED, waitMs: 10_000 });
+      const end = peer.ofOp("portal-sync-end")[0]!;
       const header = peer.ofOp("portal-sync")[0]!;
       expect(header.total).to.equal(N);
       expect(header.limits).to.deep.equal({ max_frame_bytes: MAX_FRAME, max_server_data_bytes: 64 * 1024 });
@@ -560,7 +288,7 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       await waitFor(() => !linkConnected(h), 2000, "raw peer gone");
 
       // The real SDK.
-      const { game, rec } = startGame(h);
+      const { game, rec } = startGame(h, GAME);
       await waitFor(() => game.ready, 10_000, "SDK synced with 5 000 sessions");
       await sleep(100);
       expect(rec.syncs, "onSync fires once").to.have.length(1);
@@ -589,21 +317,13 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       this.timeout(20_000);
       const N = 400;
       const h = await startPortal({ link });
-      const sessions: RecordingSession[] = [];
-      for (let i = 0; i < N; i++) {
-        const s = connectSession(h);
-        s.server_data = { n: i, desc: "Ærøskøbing café € ".repeat(50) }; // ~900 UTF-16 units, ~1 300 bytes
-        sessions.push(s);
-      }
-      const peer = new RawPeer(h.port);
-      await peer.ready();
-      peer.hello(h.secret);
-      await peer.waitOp("portal-sync-end", () => true, 5000);
+      const sessions = connectSessions(h, N, (i) => ({ n: i, desc: "Ærøskøbing café € ".repeat(50) })); // ~900 UTF-16 units, ~1 300 bytes
+      const peer = await authenticatedPeer(h, { ...SYNCED, waitMs: 5000 });
       expect(Math.max(...peer.frames.map((f) => Buffer.byteLength(f))), "largest portal→game frame").to.be.at.most(MAX_FRAME);
       peer.socket.destroy();
       await waitFor(() => !linkConnected(h), 2000, "raw peer gone");
 
-      const { game, rec } = startGame(h);
+      const { game, rec } = startGame(h, GAME);
       await waitFor(() => game.ready, 5000, "SDK synced");
       expect(game.get(sessions[7]!.sessid)!.server_data).to.deep.equal(sessions[7]!.server_data);
       for (const gs of game.sessions.values()) gs.server_data = { ...gs.server_data, handed: true };
@@ -622,7 +342,7 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       const h = await startPortal();
       const a = connectSession(h);
       const b = connectSession(h);
-      const peer = await authenticatedPeer(h);
+      const peer = await authenticatedPeer(h, SYNCED);
       const g = peer.ofOp("portal-sync")[0]!.gen as number;
       expect(g).to.be.a("number");
       expect(peer.ofOp("portal-sync-end")[0]!.gen).to.equal(g);
@@ -656,7 +376,7 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
     it("a clean sync in parts (more:true): nobody is closed before the last part; sessions listed only in earlier parts are kept", async () => {
       const h = await startPortal();
       const [a, b, c, d] = [connectSession(h), connectSession(h), connectSession(h), connectSession(h)];
-      const peer = await authenticatedPeer(h);
+      const peer = await authenticatedPeer(h, SYNCED);
       const g = peer.ofOp("portal-sync")[0]!.gen as number;
 
       expect(await peer.roundTrip({ op: "session-sync", clean: true, gen: g, more: true, sessions: [{ sessid: a.sessid, uname: "A" }] })).to.deep.equal([]);
@@ -680,7 +400,7 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
     it("a clean:false part while a clean sync is open: PORTAL_ERR_LINK_SYNC, nobody closed, the link stays consistent", async () => {
       const h = await startPortal();
       const [a, b, c] = [connectSession(h), connectSession(h), connectSession(h)];
-      const peer = await authenticatedPeer(h);
+      const peer = await authenticatedPeer(h, SYNCED);
       const g = peer.ofOp("portal-sync")[0]!.gen as number;
 
       const errs = await peer.roundTrip(
@@ -714,7 +434,7 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       const h = await startPortal();
       const s = connectSession(h);
       const t = connectSession(h);
-      const peer = await authenticatedPeer(h);
+      const peer = await authenticatedPeer(h, SYNCED);
       for (let i = 1; i <= 5; i++) s.input(`s${i}`);
       for (let i = 1; i <= 3; i++) t.input(`t${i}`);
       await waitFor(() => peer.inputsOf(s.sessid).length === 5 && peer.inputsOf(t.sessid).length === 3, 2000, "inputs at the peer");
@@ -763,7 +483,7 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       // Nothing lost, nothing acknowledged comes back: the next game gets exactly s5 and t3.
       peer.socket.destroy();
       await waitFor(() => !linkConnected(h), 2000, "peer gone");
-      const next = await authenticatedPeer(h);
+      const next = await authenticatedPeer(h, SYNCED);
       await waitFor(() => next.ofOp("data-in").length === 2, 2000, "replay");
       await sleep(50);
       expect(next.ofOp("data-in")).to.deep.equal([
@@ -776,7 +496,7 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       const h = await startPortal({ limits: { pendingInputMax: 5 } });
       const s = connectSession(h);
       const t = connectSession(h);
-      const peer = await authenticatedPeer(h);
+      const peer = await authenticatedPeer(h, SYNCED);
 
       // s: five lines, two acknowledged, then more until the bound.
       for (let i = 1; i <= 5; i++) s.input(`s${i}`);
@@ -804,7 +524,7 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       // The game goes; the next one gets the unacknowledged input, in order, with the right numbers.
       peer.socket.destroy();
       await waitFor(() => !linkConnected(h), 2000, "peer gone");
-      const next = await authenticatedPeer(h);
+      const next = await authenticatedPeer(h, SYNCED);
       await waitFor(() => next.ofOp("data-in").length === 2, 2000, "replay");
       await sleep(50);
       const ops = next.messages.map((m) => m.op).filter((op) => op !== "ping");
@@ -836,7 +556,7 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       expect(pending(h).n).to.equal(40);
       expect(s.texts.filter((x) => x.includes("not kept"))).to.deep.equal([]);
 
-      const { game, rec } = startGame(h);
+      const { game, rec } = startGame(h, GAME);
       await waitFor(() => game.ready, 3000, "game synced");
       await waitFor(() => inputsOf(rec, s.sessid).length === 40, 3000, () =>
         `the 40 held lines at the game (got ${inputsOf(rec, s.sessid).length}; portal log: ${h.logger.entries.filter((e) => e.fields.code === ErrorCodes.LINK_FRAME).map((e) => e.msg).join(" | ")})`);
@@ -853,8 +573,19 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
     it("input taken in whose ack was lost with the link is replayed by the portal and dropped by the SDK: onInput sees each once", async () => {
       const h = await startPortal();
       const s = connectSession(h);
-      const proxy = await ControlledProxy.start(h.port);
-      const { game, rec } = startGame({ port: proxy.port, secret: h.secret }, { backoff: FAST_REDIAL });
+      // What the portal sent on each proxied connection, in accept order, so the test can see the replay.
+      const downstream: FrameSink[] = [];
+      const proxy = await startProxy(h.port, {
+        tap: (direction, chunk, connection) => {
+          if (direction !== "toClient") return;
+          try {
+            (downstream[connection] ??= new FrameSink()).push(chunk);
+          } catch {
+            // only for inspection
+          }
+        },
+      });
+      const { game, rec } = startGame({ port: proxy.port, secret: h.secret }, { ...GAME, backoff: FAST_REDIAL });
       await waitFor(() => game.ready, 3000, "game synced");
       await waitFor(() => game.get(s.sessid), 2000, "session known to the game");
 
@@ -863,23 +594,23 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       await waitFor(() => pending(h).n === 0, 2000, "a1 acknowledged");
 
       // The game→portal path goes silent: the game takes in b1, b2 but its ack never arrives.
-      proxy.holdGameToPortal = true;
+      proxy.hold("toTarget");
       s.input("b1");
       s.input("b2");
       await waitFor(() => inputsOf(rec, s.sessid).length === 3, 2000, "b1, b2 taken in");
-      await waitFor(() => proxy.droppedGameToPortal > 0, 2000, "the ack was lost");
+      await waitFor(() => proxy.dropped.toTarget > 0, 2000, "the ack was lost");
       await sleep(50);
       expect(pending(h).n, "the portal never got the ack").to.equal(2);
 
       // The connection dies; the same SDK redials and is synced again.
       proxy.cut();
-      proxy.holdGameToPortal = false;
+      proxy.hold("toTarget", false);
       await waitFor(() => rec.syncs.length === 2 && game.ready, 5000, "resynced after the cut");
       await waitFor(() => pending(h).n === 0, 2000, "replayed input acknowledged");
       await sleep(100);
 
       // The portal did replay b1, b2 on the new connection...
-      const second = proxy.downstream.at(-1)!;
+      const second = downstream.at(-1)!;
       const entry = second.messages.filter((m) => m.op === "portal-sync-sessions").flatMap((p) => p.sessions as Json[]).find((e) => e.sessid === s.sessid);
       expect(entry!.input_seq).to.equal(2);
       expect(second.messages.filter((m) => m.op === "data-in")).to.deep.equal([{ op: "data-in", sessid: s.sessid, seq: 2, cmds: [["text", ["b1"], {}], ["text", ["b2"], {}]] }]);
@@ -897,22 +628,22 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
     it("input the game never received (portal→game path stalled) is replayed after the redial and runs once", async () => {
       const h = await startPortal();
       const s = connectSession(h);
-      const proxy = await ControlledProxy.start(h.port);
-      const { game, rec } = startGame({ port: proxy.port, secret: h.secret }, { backoff: FAST_REDIAL });
+      const proxy = await startProxy(h.port);
+      const { game, rec } = startGame({ port: proxy.port, secret: h.secret }, { ...GAME, backoff: FAST_REDIAL });
       await waitFor(() => game.ready && game.get(s.sessid), 3000, "game synced");
       s.input("one");
       await waitFor(() => inputsOf(rec, s.sessid).length === 1 && pending(h).n === 0, 2000, "one taken in and acknowledged");
 
-      proxy.holdPortalToGame = true;
+      proxy.hold("toClient");
       s.input("two");
       s.input("three");
-      await waitFor(() => proxy.droppedPortalToGame > 0, 2000, "input lost on the way");
+      await waitFor(() => proxy.dropped.toClient > 0, 2000, "input lost on the way");
       await sleep(50);
       expect(inputsOf(rec, s.sessid)).to.deep.equal(["one"]);
       expect(pending(h).n).to.equal(2);
 
       proxy.cut();
-      proxy.holdPortalToGame = false;
+      proxy.hold("toClient", false);
       await waitFor(() => inputsOf(rec, s.sessid).length === 3, 5000, "replayed input taken in");
       await waitFor(() => pending(h).n === 0, 2000, "and acknowledged");
       await sleep(100);
@@ -926,7 +657,7 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       const h = await startPortal();
       const s = connectSession(h);
       const u = connectSession(h);
-      const A = startGame(h);
+      const A = startGame(h, GAME);
       await waitFor(() => A.game.ready && A.game.sessions.size === 2, 3000, "A synced");
 
       for (const n of [1, 2, 3]) s.input(`s${n}`);
@@ -951,7 +682,7 @@ describe("lossless link v2 (integration, real TCP on 127.0.0.1)", function () {
       s.input("s7"); // typed while no game is connected
       expect(s.texts).to.include(DEFAULT_CONFIG.messages.gameRestarting);
 
-      const B = startGame(h);
+      const B = startGame(h, GAME);
       await waitFor(() => B.rec.inputs.length === 5, 3000, "B got the rest");
       await waitFor(() => pending(h).n === 0, 2000, "B acknowledged it");
       await sleep(100);

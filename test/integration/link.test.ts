@@ -1,222 +1,18 @@
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Socket, connect as netConnect, createServer } from "node:net";
-import { Portal } from "../../core/portal.js";
 import { DEFAULT_CONFIG } from "../../core/config/portal-config.js";
 import { ErrorCodes } from "../../core/errors/error-codes.js";
 import { PortalError } from "../../core/errors/portal-error.js";
-import { FrameDecoder, encodeFrame } from "../../core/link/frame-codec.js";
-import { LINK_VERSION, type RestartMode } from "../../core/link/link-messages.js";
-import { GameLinkClient, GameSessionHandler, readLinkSecret, type GameCallbacks, type GameSession } from "../../core/game/index.js";
-import type { GameSessionHandlerOptions } from "../../core/game/game-session-handler.js";
-import { FakeClock, MemoryLogger, RecordingSession } from "../../core/testing/index.js";
+import { encodeFrame } from "../../core/link/frame-codec.js";
+import { LINK_VERSION } from "../../core/link/link-messages.js";
+import { GameLinkClient } from "../../core/game/index.js";
+import { FakeClock, MemoryLogger } from "../../core/testing/index.js";
 import type { TimerHandle } from "../../core/time/clock.js";
 import { lineManifest } from "../../plugin-template/src/index.js";
 import { sleep, waitFor } from "../../core/testing/wait-for.js";
+import { RawPeer, authenticatedPeer, closeTrackedAfterEach, connectSession, linkConnected, startGame, startPortal, tempDir, tracked, type Json } from "../support/link-harness.js";
 
-// ---------------------------------------------------------------------------------------------
-// Harness: every portal, SDK, raw socket and temp dir made here is torn down in afterEach.
-// ---------------------------------------------------------------------------------------------
-
-type Json = Record<string, any>;
-
-interface Harness {
-  portal: Portal;
-  logger: MemoryLogger;
-  dataDir: string;
-  port: number;
-  secret: string;
-}
-
-interface PortalOpts {
-  dataDir?: string;
-  link?: Record<string, unknown>;
-  limits?: Record<string, unknown>;
-  plugins?: unknown[];
-}
-
-const portals: Portal[] = [];
-const games: GameSessionHandler[] = [];
-const clients: GameLinkClient[] = [];
-const sockets: Socket[] = [];
-const dirs: string[] = [];
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "portico-link-"));
-  dirs.push(dir);
-  return dir;
-}
-
-async function startPortal(opts: PortalOpts = {}): Promise<Harness> {
-  const dataDir = opts.dataDir ?? tempDir();
-  const logger = new MemoryLogger();
-  const portal = new Portal({
-    config: {
-      dataDir,
-      link: { port: 0, ...opts.link },
-      // Connections are announced at once: throttling is tested elsewhere.
-      limits: { maxConnectionRate: 0, ...opts.limits },
-    },
-    logger,
-    plugins: opts.plugins ?? [],
-  });
-  portals.push(portal);
-  await portal.start();
-  const address = portal.linkAddress;
-  if (!address) throw new Error("portal has no link address");
-  expect(address.host).to.equal("127.0.0.1");
-  return { portal, logger, dataDir, port: address.port, secret: readLinkSecret(dataDir) };
-}
-
-/** What a game SDK saw, in order. */
-interface GameRecord {
-  order: string[];
-  syncs: { mode: RestartMode; restored: GameSession[]; fresh: GameSession[]; portalId: string }[];
-  connects: GameSession[];
-  disconnects: GameSession[];
-  inputs: { sessid: string; name: string; args: unknown[] }[];
-  linkDowns: number;
-}
-
-function startGame(h: Pick<Harness, "port" | "secret">, extra: Partial<GameSessionHandlerOptions> = {}, callbacks: GameCallbacks = {}): { game: GameSessionHandler; rec: GameRecord; logger: MemoryLogger } {
-  const rec: GameRecord = { order: [], syncs: [], connects: [], disconnects: [], inputs: [], linkDowns: 0 };
-  const logger = new MemoryLogger();
-  const game = new GameSessionHandler({
-    host: "127.0.0.1",
-    port: h.port,
-    secret: h.secret,
-    logger,
-    info: { name: "test-game" },
-    requestTimeoutMs: 5000,
-    ...extra,
-    callbacks: {
-      onSync: (info) => {
-        rec.syncs.push(info);
-        rec.order.push(`sync:${info.mode}`);
-        callbacks.onSync?.(info);
-      },
-      onConnect: (s) => {
-        rec.connects.push(s);
-        rec.order.push(`connect:${s.sessid}`);
-        callbacks.onConnect?.(s);
-      },
-      onDisconnect: (s) => {
-        rec.disconnects.push(s);
-        rec.order.push(`disconnect:${s.sessid}`);
-        callbacks.onDisconnect?.(s);
-      },
-      onInput: (s, name, args, kwargs) => {
-        rec.inputs.push({ sessid: s.sessid, name, args });
-        rec.order.push(`input:${s.sessid}:${name === "text" ? String(args[0]).slice(0, 40) : name}`);
-        callbacks.onInput?.(s, name, args, kwargs);
-      },
-      onLinkDown: () => {
-        rec.linkDowns += 1;
-        callbacks.onLinkDown?.();
-      },
-      onStopRequested: callbacks.onStopRequested,
-      onSessionUpdate: callbacks.onSessionUpdate,
-    },
-  });
-  games.push(game);
-  game.start();
-  return { game, rec, logger };
-}
-
-function connectSession(h: Harness): RecordingSession {
-  const s = new RecordingSession();
-  h.portal.handler.connect(s);
-  expect(s.sessid).to.be.a("string").and.not.equal("");
-  return s;
-}
-
-/** A bare TCP peer on the link port that speaks the framing by hand. */
-class RawPeer {
-  readonly socket: Socket;
-  readonly messages: Json[] = [];
-  readonly frames: string[] = [];
-  readonly raw: Buffer[] = [];
-  closed = false;
-  answerPings = false;
-  private readonly decoder = new FrameDecoder(64 * 1024 * 1024);
-  private readonly opened: Promise<void>;
-
-  constructor(port: number) {
-    this.socket = netConnect({ host: "127.0.0.1", port });
-    sockets.push(this.socket);
-    this.socket.setNoDelay(true);
-    this.opened = new Promise((resolve, reject) => {
-      this.socket.once("connect", () => resolve());
-      this.socket.once("error", reject);
-    });
-    this.socket.on("error", () => undefined);
-    this.socket.on("close", () => (this.closed = true));
-    this.socket.on("data", (chunk: Buffer) => {
-      this.raw.push(chunk);
-      let frames: string[] = [];
-      try {
-        frames = this.decoder.push(chunk);
-      } catch {
-        return; // not framed (e.g. the HTTP reply): kept in `raw`
-      }
-      for (const f of frames) {
-        this.frames.push(f);
-        const parsed = JSON.parse(f) as unknown;
-        for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
-          this.messages.push(m as Json);
-          if (this.answerPings && (m as Json).op === "ping") this.send({ op: "pong" });
-        }
-      }
-    });
-  }
-
-  ready(): Promise<void> {
-    return this.opened;
-  }
-
-  get text(): string {
-    return Buffer.concat(this.raw).toString("utf8");
-  }
-
-  /** Sends the messages as one frame (one JSON array). */
-  send(...msgs: unknown[]): void {
-    this.socket.write(encodeFrame(JSON.stringify(msgs)));
-  }
-
-  sendRaw(bytes: Buffer | string): void {
-    this.socket.write(bytes);
-  }
-
-  hello(secret: string, version = LINK_VERSION): void {
-    this.send({ op: "hello", version, secret, pid: 4242, info: { name: "raw-peer" } });
-  }
-
-  ofOp(op: string): Json[] {
-    return this.messages.filter((m) => m.op === op);
-  }
-
-  async waitOp(op: string, match: (m: Json) => boolean = () => true, timeoutMs = 2000): Promise<Json> {
-    return waitFor(() => this.messages.find((m) => m.op === op && match(m)), timeoutMs, `message ${op} on raw peer`);
-  }
-
-  waitClosed(timeoutMs = 2000): Promise<boolean> {
-    return waitFor(() => this.closed, timeoutMs, "raw peer closed");
-  }
-}
-
-async function authenticatedPeer(h: Harness): Promise<RawPeer> {
-  const peer = new RawPeer(h.port);
-  await peer.ready();
-  peer.hello(h.secret);
-  await peer.waitOp("portal-sync");
-  return peer;
-}
-
-function linkConnected(h: Harness): boolean {
-  return (h.portal.status().link as { connected: boolean }).connected;
-}
+// Every portal, SDK, raw socket and temp dir made here is torn down in afterEach (see link-harness).
 
 /** A FakeClock that also records the delay of every timer set on it. */
 class RecordingClock extends FakeClock {
@@ -235,14 +31,7 @@ function failingSocket(): Socket {
   return s;
 }
 
-afterEach(async function () {
-  this.timeout(10_000);
-  for (const g of games.splice(0)) await g.stop();
-  for (const c of clients.splice(0)) await c.stop();
-  for (const s of sockets.splice(0)) s.destroy();
-  for (const p of portals.splice(0)) await p.stop();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+closeTrackedAfterEach(10_000);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -700,7 +489,7 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
         },
         { frame: () => undefined, down: () => (downs += 1) },
       );
-      clients.push(client);
+      tracked.clients.push(client);
       client.start();
       expect(dials).to.equal(1);
       const expected = [1000, 1500, 2250, 3375, 5062.5, 7593.75, 10000, 10000, 10000];
@@ -742,7 +531,7 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
         },
         { frame: () => undefined, down: () => undefined },
       );
-      clients.push(client);
+      tracked.clients.push(client);
       client.start();
       const expected = [1000, 1500, 2250, 3375];
       for (let i = 0; i < expected.length; i++) {
@@ -983,7 +772,7 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
       const entry = (after.plugins as { id: string; status: { port?: number } }[]).find((p) => p.id === started.id)!;
       expect(entry.status.port).to.be.a("number");
       const client = netConnect({ host: "127.0.0.1", port: entry.status.port! });
-      sockets.push(client);
+      tracked.sockets.push(client);
       let received = "";
       client.on("data", (chunk: Buffer) => (received += chunk.toString("utf8")));
       await waitFor(() => received.includes("Welcome to the line plugin\r\n"), 2000, "welcome over the line plugin");
@@ -1057,11 +846,7 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
 
     it("keeps a peer that answers pings (raw peer and SDK) over many intervals", async () => {
       const h = await startPortal({ link: { heartbeatMs: 100 } });
-      const peer = new RawPeer(h.port);
-      peer.answerPings = true;
-      await peer.ready();
-      peer.hello(h.secret);
-      await peer.waitOp("portal-sync");
+      const peer = await authenticatedPeer(h, { answerPings: true });
       await sleep(700);
       expect(peer.closed).to.equal(false);
       expect(peer.ofOp("ping").length).to.be.at.least(3);
