@@ -113,8 +113,23 @@ export class NodeChild {
   }
 }
 
+/** Other child processes (not NodeChild) that killAllNow must kill too; forgotten when they exit. */
+const others = new Set<ChildProcess>();
+
+export function trackChild(proc: ChildProcess): void {
+  others.add(proc);
+  proc.once("exit", () => others.delete(proc));
+}
+
 /** Last resort on a signal or a watchdog timeout: SIGKILL every child still running. */
 export function killAllNow(): void {
+  for (const proc of others) {
+    try {
+      proc.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
   for (const child of live) {
     try {
       child.proc.kill("SIGKILL");

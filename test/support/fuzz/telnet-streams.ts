@@ -9,7 +9,8 @@ import { mutateBytes } from "./mutate.js";
  * telnet fuzz target (test/torture/fuzz-telnet.test.ts).
  */
 
-export const IAC = 255, SB = 250, SE = 240, WILL = 251, WONT = 252, DO = 253, DONT = 254;
+import { DO, DONT, IAC, SB, SE, WILL, WONT } from "../telnet-bytes.js";
+export { DO, DONT, IAC, SB, SE, WILL, WONT };
 const KNOWN_OPTIONS = [1, 3, 24, 25, 31, 34, 42, 69, 70, 86, 91, 201];
 
 /** Doubles every 0xFF (a valid telnet encoding of the bytes). */
