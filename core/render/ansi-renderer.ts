@@ -122,8 +122,11 @@ export function ansiCacheStats(): { entries: number; maxEntries: number; maxMark
   return { entries: cache.size, maxEntries: cache.maxEntries, maxMarkupLength: maxCachedMarkupLength };
 }
 
-/** Render markup to terminal text at a colour depth. Cached by (depth, mxp, markup). */
+/** Render markup to terminal text at a colour depth. Cached by (depth, mxp, markup) when it has any markup. */
 export function renderAnsi(markup: string, options: AnsiRenderOptions): string {
+  // Without a bar there is no markup: the text is its own rendering. Not cached, as such lines
+  // (an echo, a chat line) rarely repeat and each would evict a useful entry.
+  if (markup.indexOf("|") < 0) return options.depth === "none" ? stripTerminalEscapes(markup) : markup;
   const cacheable = markup.length <= maxCachedMarkupLength;
   const key = cacheable ? `${options.depth}\u0000${options.mxp === true ? 1 : 0}\u0000${markup}` : "";
   if (cacheable) {

@@ -3,6 +3,11 @@ import {
   ansiCacheStats, clearAnsiCache, configureAnsiCache, DEFAULT_ANSI_CACHE_ENTRIES, renderAnsi, renderAnsiLine,
   type ColourDepth,
 } from "../../../core/render/ansi-renderer.js";
+import { renderAnsiTokens } from "../../../core/render/ansi-renderer.js";
+import { tokenizeMarkup } from "../../../core/render/markup-tokenizer.js";
+
+/** The full path (tokenizer and renderer, no fast path) at depth none, as the oracle for plain text. */
+const renderAnsiTokensPlain = (text: string) => renderAnsiTokens(tokenizeMarkup(text), { depth: "none" });
 
 const E = "\x1b[";
 const DEPTHS: readonly ColourDepth[] = ["truecolor", "xterm256", "ansi16", "none"];
@@ -241,6 +246,14 @@ describe("renderAnsi", () => {
       renderAnsi("|r" + "x".repeat(20), { depth: "ansi16" });
       expect(ansiCacheStats().entries).to.equal(0);
       renderAnsi("|rshort", { depth: "ansi16" });
+      expect(ansiCacheStats().entries).to.equal(1);
+    });
+    it("passes text without markup through uncached (one-off lines do not evict useful entries), escapes still stripped at depth none", () => {
+      clearAnsiCache();
+      renderAnsi("|rred", { depth: "ansi16" });
+      for (let i = 0; i < 100; i++) expect(renderAnsi(`echo: hello ${i}`, { depth: "truecolor" })).to.equal(`echo: hello ${i}`);
+      expect(renderAnsi(`plain ${E}31mx`, { depth: "none" })).to.equal(renderAnsiTokensPlain(`plain ${E}31mx`)).and.not.include("\x1b");
+      expect(renderAnsiLine("plain", { depth: "ansi16" })).to.equal(`plain${E}0m`);
       expect(ansiCacheStats().entries).to.equal(1);
     });
     it("rejects invalid sizes", () => {
