@@ -23,6 +23,7 @@ export interface Latency {
   count: number;
   p50Us: number;
   p90Us: number;
+  p95Us: number;
   p99Us: number;
   meanUs: number;
   maxUs: number;
@@ -54,5 +55,5 @@ export function latencyOf(us: Float64Array): Latency {
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
   let sum = 0;
   for (const v of sorted) sum += v;
-  return { count: sorted.length, p50Us: at(0.5), p90Us: at(0.9), p99Us: at(0.99), meanUs: sum / sorted.length, maxUs: sorted[sorted.length - 1]! };
+  return { count: sorted.length, p50Us: at(0.5), p90Us: at(0.9), p95Us: at(0.95), p99Us: at(0.99), meanUs: sum / sorted.length, maxUs: sorted[sorted.length - 1]! };
 }

@@ -31,7 +31,7 @@ export function rowText(r: ScenarioRow): string {
   if (r.notRun) return `${head}  NOT RUN: ${r.notRun}`;
   const parts: string[] = [];
   if (r.perSecond !== undefined) parts.push(`${fmt(r.perSecond)}/s`);
-  if (r.latency) parts.push(`p50 ${fmt(r.latency.p50Us / 1000, 2)} p99 ${fmt(r.latency.p99Us / 1000, 2)} max ${fmt(r.latency.maxUs / 1000, 1)} ms`);
+  if (r.latency) parts.push(`p50 ${fmt(r.latency.p50Us / 1000, 2)} p95 ${fmt(r.latency.p95Us / 1000, 2)} p99 ${fmt(r.latency.p99Us / 1000, 2)} max ${fmt(r.latency.maxUs / 1000, 1)} ms`);
   if (r.cpuUsPerMsg) parts.push(`CPU µs/msg ${Object.entries(r.cpuUsPerMsg).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(", ")}`);
   if (r.bytesPerSession) parts.push(`per session ${Object.entries(r.bytesPerSession).map(([k, v]) => `${k} ${fmt(v === null ? null : v / 1024, 1)} KiB`).join(", ")}`);
   if (r.ms) parts.push(Object.entries(r.ms).map(([k, v]) => `${k} ${fmt(v, 1)} ms`).join(", "));
