@@ -4,7 +4,7 @@
  * and the thread pool. The database's unique index decides duplicate names, inside a transaction.
  */
 import type { AccountRow, GameDb } from "./db.js";
-import { NameTakenError } from "./db.js";
+import { NameTakenError, describeDbError } from "./db.js";
 import { checkName, checkPassword } from "./names.js";
 import { DEFAULT_SCRYPT, decoyRecord, hashPassword, parseParams, verifyPassword, type PasswordRecord, type ScryptParams } from "./passwords.js";
 import { QueueFullError, WorkQueue } from "./work-queue.js";
@@ -17,17 +17,19 @@ export interface AccountServiceOptions {
   maxPending?: number;
 }
 
+/** `cause`: for reason "error", what went wrong with the database (`the disk is full`), for the operator's log; never shown to the player. */
 export type CreateResult =
   | { ok: true; account: AccountRow }
-  | { ok: false; reason: "invalid" | "taken" | "busy" | "error"; message: string };
+  | { ok: false; reason: "invalid" | "taken" | "busy" | "error"; message: string; cause?: string };
 
 export type VerifyResult =
   | { ok: true; account: AccountRow }
-  | { ok: false; reason: "wrong" | "busy" | "error"; message: string };
+  | { ok: false; reason: "wrong" | "busy" | "error"; message: string; cause?: string };
 
 export const BUSY_MESSAGE = "The server is busy right now; please try again in a moment.";
 export const SAVE_FAILED_MESSAGE = "The server could not save your account right now; please try again later.";
 export const RESTARTING_MESSAGE = "The game is restarting; please try again in a moment.";
+export const CHECK_FAILED_MESSAGE = "The server cannot check logins right now; please try again later.";
 export const WRONG_LOGIN_MESSAGE = "Wrong name or password.";
 
 export class AccountService {
@@ -56,8 +58,8 @@ export class AccountService {
     if (this.creating.has(key)) return taken;
     try {
       if (this.db.findAccountByName(name)) return taken;
-    } catch {
-      return { ok: false, reason: "error", message: SAVE_FAILED_MESSAGE };
+    } catch (err) {
+      return { ok: false, reason: "error", message: SAVE_FAILED_MESSAGE, cause: describeDbError(err) };
     }
     this.creating.add(key);
     try {
@@ -76,8 +78,9 @@ export class AccountService {
         if (err instanceof NameTakenError) return taken;
         throw err;
       }
-    } catch {
-      return { ok: false, reason: "error", message: this.closed ? RESTARTING_MESSAGE : SAVE_FAILED_MESSAGE };
+    } catch (err) {
+      if (this.closed) return { ok: false, reason: "error", message: RESTARTING_MESSAGE };
+      return { ok: false, reason: "error", message: SAVE_FAILED_MESSAGE, cause: describeDbError(err) };
     } finally {
       this.creating.delete(key);
     }
@@ -90,15 +93,15 @@ export class AccountService {
     try {
       account = checkName(name) === undefined ? this.db.findAccountByName(name) : undefined;
       if (account) record = { hash: account.hash, salt: account.salt, params: parseParams(account.params) };
-    } catch {
-      return { ok: false, reason: "error", message: "The server cannot check logins right now; please try again later." };
+    } catch (err) {
+      return { ok: false, reason: "error", message: CHECK_FAILED_MESSAGE, cause: describeDbError(err) };
     }
     let matches: boolean;
     try {
       matches = await this.queue.run(() => verifyPassword(password, record));
     } catch (err) {
       if (err instanceof QueueFullError) return { ok: false, reason: "busy", message: BUSY_MESSAGE };
-      return { ok: false, reason: "error", message: "The server cannot check logins right now; please try again later." };
+      return { ok: false, reason: "error", message: CHECK_FAILED_MESSAGE };
     }
     if (account && matches) return { ok: true, account };
     return { ok: false, reason: "wrong", message: WRONG_LOGIN_MESSAGE };

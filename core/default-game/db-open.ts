@@ -36,6 +36,13 @@ export function describeDbError(err: unknown): string {
   return (msg.split("\n")[0] ?? msg).trim() || "unknown error";
 }
 
+/** True for an error of the database itself (a SQLite error such as SQLITE_FULL, or the store being closed), not of the code around it. */
+export function isDbError(err: unknown): boolean {
+  if (err instanceof GameDbError) return true;
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_");
+}
+
 export function openDatabase(path: string): Database.Database {
   const file = resolve(path);
   const dir = dirname(file);

@@ -3,7 +3,7 @@ import type Database from "better-sqlite3";
 import { GameDbError, openDatabase } from "./db-open.js";
 import { PUBLIC_CHANNEL } from "./schema.js";
 
-export { GameDbError } from "./db-open.js";
+export { GameDbError, describeDbError, isDbError } from "./db-open.js";
 
 export interface AccountRow {
   id: number;

@@ -2,13 +2,13 @@
  * The default game, assembled: opens the store, connects to the portal through the SDK and wires
  * the callbacks. `main.ts` runs it as a process; tests call startDefaultGame() in-process.
  */
-import { GameSessionHandler, type GameSession, type GameSessionHandlerOptions, type Kwargs, type StopMode } from "../game/index.js";
+import { ErrorCodes, GameSessionHandler, type GameSession, type GameSessionHandlerOptions, type Kwargs, type StopMode } from "../game/index.js";
 import { AccountService } from "./accounts.js";
 import { AttemptLimiter } from "./attempt-limiter.js";
 import { handleBotInput, restartSavedLinks } from "./bot-links.js";
 import { CommandTable } from "./commands/index.js";
 import type { GameContext } from "./context.js";
-import { GameDb } from "./db.js";
+import { GameDb, describeDbError, isDbError } from "./db.js";
 import { SessionQueues } from "./input-queue.js";
 import { silentLogger, type GameLogger } from "./log.js";
 import { awaitingPassword, greet, loginInput } from "./login-flow.js";
@@ -81,6 +81,11 @@ export interface DefaultGame {
 
 const MAX_QUEUED_LINES = 20;
 
+/** What a player is told when a command of theirs failed on the database (a full disk, a read-only file...). */
+export const COMMAND_SAVE_FAILED_MESSAGE = "The server could not save that right now; please try again later.";
+/** ... and when it failed for another reason (a bug: the log has the stack). */
+export const COMMAND_FAILED_MESSAGE = "Something went wrong with that command; it has been logged.";
+
 /** How long a stopping game waits for the input it already took in to finish running. */
 const DRAIN_TIMEOUT_MS = 2000;
 
@@ -101,7 +106,15 @@ export function startDefaultGame(options: DefaultGameOptions): DefaultGame {
   });
   const createLimiter = new AttemptLimiter({ maxFailures: options.accountCreateLimit ?? DEFAULT_LIMITS.accountCreateLimit, windowMs: options.accountCreateWindowMs ?? DEFAULT_LIMITS.accountCreateWindowMs, maxKeys, now });
   const channelLimiter = new AttemptLimiter({ maxFailures: options.channelCreateLimit ?? DEFAULT_LIMITS.channelCreateLimit, windowMs: options.channelCreateWindowMs ?? DEFAULT_LIMITS.channelCreateWindowMs, maxKeys, now });
-  const queues = new SessionQueues(MAX_QUEUED_LINES, (sessid, err) => log.error({ sessid, err }, "command failed"));
+  // A command that throws is logged (a database failure with its reason and PORTAL_ERR_GAME_DB) and the player is told; never silence.
+  const queues = new SessionQueues(MAX_QUEUED_LINES, (sessid, err) => {
+    if (isDbError(err)) {
+      const reason = describeDbError(err);
+      log.error({ code: ErrorCodes.GAME_DB, sessid, reason, err }, `command failed: ${reason}`);
+    } else log.error({ sessid, err }, "command failed");
+    const s = game.get(sessid);
+    if (s && !stopping) game.msg(s, isDbError(err) ? COMMAND_SAVE_FAILED_MESSAGE : COMMAND_FAILED_MESSAGE);
+  });
   let stopping = false;
   let portalShutdown = false;
   let stopped: Promise<void> | undefined;

@@ -6,7 +6,7 @@
  * and address (never the password); refusals while locked are logged at debug, so they cannot fill the log.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { GameSession } from "../game/index.js";
+import { ErrorCodes, type GameSession } from "../game/index.js";
 import type { GameContext } from "./context.js";
 import type { AccountRow } from "./db.js";
 import { checkName, checkNewName } from "./names.js";
@@ -131,8 +131,11 @@ async function create(ctx: GameContext, s: GameSession, args: string): Promise<v
     return;
   }
   const result = await ctx.accounts.create(name, password);
-  if (!result.ok) ctx.createLimiter.release(key); // only accounts really created count
-  else {
+  if (!result.ok) {
+    ctx.createLimiter.release(key); // only accounts really created count
+    // The player is told in a sentence; the operator needs the reason (a full disk, a read-only file...).
+    if (result.cause !== undefined) ctx.log.error({ code: ErrorCodes.GAME_DB, name, address, reason: result.cause }, `account not created: ${result.cause}`);
+  } else {
     ctx.log.info({ name: result.account.name, address }, "account created");
     if (ctx.createLimiter.blocked(key)) ctx.log.info({ address }, "account creation limit reached for this address");
   }
@@ -202,6 +205,7 @@ async function attemptLogin(ctx: GameContext, s: GameSession, name: string, pass
       // Not the player's fault: the slots are given back.
       ctx.limiter.release(ip);
       ctx.accountLimiter.release(nameKey);
+      if (result.cause !== undefined) ctx.log.error({ code: ErrorCodes.GAME_DB, name, address, reason: result.cause }, `login not checked: ${result.cause}`);
     }
     const live = current(ctx, s);
     if (live) reply(live, result.message);

@@ -56,6 +56,7 @@ export const ErrorCodes = {
   UNCAUGHT: "PORTAL_ERR_UNCAUGHT",
   FEED_FETCH: "PORTAL_ERR_FEED_FETCH",
   FEED_PARSE: "PORTAL_ERR_FEED_PARSE",
+  GAME_DB: "PORTAL_ERR_GAME_DB",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

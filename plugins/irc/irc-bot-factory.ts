@@ -16,6 +16,9 @@ export class IrcBotFactory extends OutboundBot<IrcConfig, IrcBotSession> impleme
   private flood: FloodQueue | undefined;
   /** Lines the game sent while IRC was unreachable; delivered after the rejoin (bounded). */
   private backlog: string[] = [];
+  /** Oldest backlog lines dropped past the bound since the last rejoin (a clipped marker goes before the rest), and in all. */
+  private backlogDropped = 0;
+  private backlogDroppedTotal = 0;
   private readonly pings = new Map<string, number>();
 
   protected createSession(): IrcBotSession {
@@ -28,7 +31,7 @@ export class IrcBotFactory extends OutboundBot<IrcConfig, IrcBotSession> impleme
     this.flood = new FloodQueue({
       ...config.flood, clock: this.clock, send: (line) => this.sendLine(line),
       // The marker is a message too, so readers of the (first) channel see that lines were clipped.
-      clippedMarker: (n) => `PRIVMSG ${config.channels[0]} :[… ${n} line${n === 1 ? "" : "s"} clipped]`,
+      clippedMarker: (n) => this.clippedMarker(n),
     });
     this.connection = new IrcConnection(config, this.clock, this.logger, {
       state: (state) => {
@@ -59,6 +62,7 @@ export class IrcBotFactory extends OutboundBot<IrcConfig, IrcBotSession> impleme
   protected async disconnect(): Promise<void> {
     this.flood?.stop();
     this.backlog = [];
+    this.backlogDropped = 0;
     await this.connection?.stop();
   }
 
@@ -69,7 +73,7 @@ export class IrcBotFactory extends OutboundBot<IrcConfig, IrcBotSession> impleme
       server: `${this.config.host}:${this.config.port}${this.config.tls ? " (tls)" : ""}`,
       channels: this.config.channels,
       queued: (this.flood?.length ?? 0) + this.backlog.length,
-      clipped: this.flood?.dropped ?? 0,
+      clipped: (this.flood?.dropped ?? 0) + this.backlogDroppedTotal,
     };
   }
 
@@ -129,12 +133,23 @@ export class IrcBotFactory extends OutboundBot<IrcConfig, IrcBotSession> impleme
     if (this.connection?.sendRaw(line)) return;
     // Not connected: keep it for after the rejoin, oldest dropped first past the bound.
     this.backlog.push(line);
-    if (this.backlog.length > this.config.flood.queueMax) this.backlog.shift();
+    if (this.backlog.length > this.config.flood.queueMax) {
+      this.backlog.shift();
+      this.backlogDropped += 1;
+      this.backlogDroppedTotal += 1;
+    }
+  }
+
+  private clippedMarker(n: number): string {
+    return `PRIVMSG ${this.config.channels[0]} :[… ${n} line${n === 1 ? "" : "s"} clipped]`;
   }
 
   private flushBacklog(): void {
     const lines = this.backlog;
     this.backlog = [];
+    // The oldest lines of a long outage were dropped: say so where they were, as the flood queue does.
+    if (this.backlogDropped > 0) lines.unshift(this.clippedMarker(this.backlogDropped));
+    this.backlogDropped = 0;
     for (const line of lines) this.flood?.push(line);
   }
 }
