@@ -37,6 +37,8 @@ export class LinkConnection {
   private outbox: string[] = [];
   private outboxBytes = 0;
   private flushScheduled = false;
+  /** Set while only messages that may wait are pending (see `send`'s `mayWaitMs`). */
+  private lateFlush: NodeJS.Timeout | undefined;
   private lastReceived = Date.now();
   private heartbeat: NodeJS.Timeout | undefined;
   private isClosed = false;
@@ -82,8 +84,13 @@ export class LinkConnection {
     }
   }
 
-  /** Queues a message; pending messages go out together in as few frames as fit. */
-  send(msg: object): void {
+  /**
+   * Queues a message; pending messages go out together in as few frames as fit, at the end of this
+   * event-loop turn. A message that `mayWaitMs` (news that can be a few milliseconds late) waits up to
+   * that long for company unless something else is sent first: one write per turn is one write per
+   * connection in a burst of connections, as the portal accepts one connection per turn.
+   */
+  send(msg: object, mayWaitMs = 0): void {
     if (this.isClosed) return;
     const json = JSON.stringify(msg);
     if (json.length * 3 + 2 > this.frameLimit && Buffer.byteLength(json) + 2 > this.frameLimit) {
@@ -94,7 +101,9 @@ export class LinkConnection {
     this.outbox.push(json);
     this.outboxBytes += json.length;
     if (this.outboxBytes >= this.options.batchMaxBytes) this.flush();
-    else if (!this.flushScheduled) {
+    else if (this.flushScheduled) return;
+    else if (mayWaitMs > 0) this.lateFlush ??= setTimeout(() => this.flush(), mayWaitMs);
+    else {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
@@ -103,6 +112,8 @@ export class LinkConnection {
   /** Writes everything pending now. */
   flush(): void {
     this.flushScheduled = false;
+    clearTimeout(this.lateFlush);
+    this.lateFlush = undefined;
     if (this.isClosed || this.outbox.length === 0) return;
     const pending = this.outbox;
     this.outbox = [];
@@ -222,6 +233,8 @@ export class LinkConnection {
     this.isClosed = true;
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
+    clearTimeout(this.lateFlush);
+    this.lateFlush = undefined;
     this.outbox = [];
     this.events.closed(err);
   }

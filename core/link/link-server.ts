@@ -14,6 +14,15 @@ export const NOT_PROTOCOL_REPLY =
   "This is Portico's internal game link port. Players connect to the telnet or web ports; " +
   "only the game server speaks here (see docs/link-protocol.md).\r\n";
 
+/**
+ * News of connections coming and going may reach the game up to this many milliseconds late, so that
+ * a burst of connections (one accepted per event-loop turn) shares link frames instead of costing a
+ * write, and a wake-up of the game, each. Input and everything else goes out at the end of the turn,
+ * and order is kept: a message sent after the news carries it along.
+ */
+export const CONNECTION_NEWS_DELAY_MS = 5;
+const CONNECTION_NEWS: ReadonlySet<PortalToGame["op"]> = new Set(["session-connect", "session-connect-sync", "session-disconnect"]);
+
 export interface LinkServerEvents {
   /** A game authenticated; it replaces any game connected before. */
   gameConnected(hello: Extract<GameToPortal, { op: "hello" }>): void;
@@ -74,7 +83,7 @@ export class LinkServer implements GameChannel {
   }
 
   send(msg: PortalToGame): void {
-    this.game?.send(msg);
+    this.game?.send(msg, CONNECTION_NEWS.has(msg.op) ? CONNECTION_NEWS_DELAY_MS : 0);
   }
 
   async stop(): Promise<void> {

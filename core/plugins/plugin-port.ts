@@ -2,7 +2,7 @@ import { ErrorCodes } from "../errors/error-codes.js";
 import { errorMessage } from "../errors/portal-error.js";
 import type { Logger } from "../logging/logger.js";
 import type { CommandTuple } from "../messages/command-tuple.js";
-import { CORE, type PortalSession } from "../sessions/portal-session.js";
+import { CORE, sessionLogger, type PortalSession } from "../sessions/portal-session.js";
 import type { SessionPort } from "../sessions/session-port.js";
 import type { PluginDirection } from "./plugin-manifest.js";
 
@@ -50,7 +50,7 @@ export class PluginPort implements SessionPort {
     try {
       session.onOpen();
     } catch (err) {
-      core.logger.error({ code: ErrorCodes.SESSION_CALLBACK, err }, `onOpen failed; closing the session: ${errorMessage(err)}`);
+      (sessionLogger(session) ?? this.logger).error({ code: ErrorCodes.SESSION_CALLBACK, err }, `onOpen failed; closing the session: ${errorMessage(err)}`);
       session.close();
     }
   }

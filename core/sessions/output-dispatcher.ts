@@ -1,7 +1,7 @@
 import type { CommandTuple } from "../messages/command-tuple.js";
 import { ErrorCodes } from "../errors/error-codes.js";
 import type { Logger } from "../logging/logger.js";
-import { CORE, type PortalSession } from "./portal-session.js";
+import { sessionLogger, type PortalSession } from "./portal-session.js";
 import type { SendHandler } from "./outputs.js";
 
 /** Output names that can name a method: lower-case letters, digits and underscores. */
@@ -22,7 +22,7 @@ export function dispatchOutput(session: PortalSession, commands: readonly Comman
       else session.send_default(name, args, kwargs);
     } catch (err) {
       // The plugin's logger (it names the plugin) when the session came from one.
-      (session[CORE].logger ?? logger).error({ code: ErrorCodes.SEND_FAILED, sessid: session.sessid, protocol: session.protocol_key, command: name, err }, `send_${key} failed`);
+      (sessionLogger(session) ?? logger).error({ code: ErrorCodes.SEND_FAILED, sessid: session.sessid, protocol: session.protocol_key, command: name, err }, `send_${key} failed`);
     }
   }
 }

@@ -418,7 +418,9 @@ export class PortalSessionHandler implements SessionHost {
     }
     core.port ??= this;
     core.sessid = this.deps.allocator.next();
-    core.logger = (core.logger ?? this.logger).child({ sessid: core.sessid });
+    // Bound to the id on first use (sessionLogger): most sessions never log.
+    core.logger ??= this.logger;
+    core.loggerBound = false;
     const now = this.deps.clock.now() / 1000;
     session.conn_time = now;
     session.cmd_last = now;

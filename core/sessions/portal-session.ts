@@ -24,7 +24,10 @@ export const CORE = Symbol.for("portico.session.core");
 
 interface CoreState {
   port: SessionPort | undefined;
+  /** The plugin's logger, or (once `loggerBound`) its child bound to the session id. */
   logger: Logger | undefined;
+  /** Whether `logger` is bound to `sessid` yet: that is done on first use (see `sessionLogger`), as most sessions never log. */
+  loggerBound: boolean;
   sessid: SessionId;
   state: SessionState;
   /** True once the game has been told about this session (session-connect or portal-sync). */
@@ -62,7 +65,7 @@ export abstract class PortalSession {
   /** A protocol's sub-kind shown in status and metrics beside `protocol_key` (e.g. the websocket subprotocol). */
   variant: string | null = null;
 
-  readonly [CORE]: CoreState = { port: undefined, logger: undefined, sessid: "", state: "new", announced: false, generation: 0, bot: false };
+  readonly [CORE]: CoreState = { port: undefined, logger: undefined, loggerBound: false, sessid: "", state: "new", announced: false, generation: 0, bot: false };
   private readonly bytes = new ByteMeter();
 
   protected constructor(
@@ -100,7 +103,7 @@ export abstract class PortalSession {
 
   /** The plugin's logger, bound to this session's id once it is handed to the portal. */
   protected get logger(): Logger {
-    return this[CORE].logger ?? SILENT;
+    return sessionLogger(this) ?? SILENT;
   }
 
   getSyncData(): SyncData {
@@ -211,6 +214,20 @@ export abstract class PortalSession {
   protected measure(transport: ByteCounted): void {
     this.bytes.add(transport);
   }
+}
+
+/**
+ * A session's logger: the plugin's (or the handler's), bound to the session id the first time it is
+ * asked for once the session has one. A pino child costs memory and time in the accept path, and
+ * most sessions never log anything; the lines are the same as with a child made up front.
+ */
+export function sessionLogger(session: PortalSession): Logger | undefined {
+  const core = session[CORE];
+  if (!core.loggerBound && core.logger !== undefined && core.sessid !== "") {
+    core.logger = core.logger.child({ sessid: core.sessid });
+    core.loggerBound = true;
+  }
+  return core.logger;
 }
 
 /** Strict UTF-8; every decode() call without `stream` starts afresh, so one decoder serves every line. */

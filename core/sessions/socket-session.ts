@@ -6,6 +6,10 @@ import { PortalSession } from "./portal-session.js";
 /** How long a closing connection may take to finish before its socket is destroyed. */
 export const CLOSE_DEADLINE_MS = 2000;
 
+/** The session a socket belongs to, so that one set of listener functions serves every socket (no closures per connection). */
+const OWNER = Symbol("portico.socketSession");
+type OwnedSocket = Socket & { [OWNER]?: SocketSession };
+
 /**
  * A session over one `net.Socket` (or TLS socket): counts its bytes, handles its errors, turns its
  * end into `connectionLost()`, and on `close()` ends it (destroying it if the peer does not finish
@@ -18,9 +22,23 @@ export abstract class SocketSession extends PortalSession {
   protected constructor(protocolKey: string, protected readonly socket: Socket) {
     super(protocolKey, socket.remoteAddress ?? null);
     this.measure(socket);
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    socket.on("error", (err) => this.logger.debug({ err: err.message }, "socket error"));
-    socket.on("close", () => this.onSocketClose());
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on("data", SocketSession.socketData);
+    socket.on("error", SocketSession.socketError);
+    socket.on("close", SocketSession.socketClose);
+  }
+
+  // Listeners shared by every socket (`this` is the socket).
+  private static socketData(this: OwnedSocket, chunk: Buffer): void {
+    this[OWNER]?.onData(chunk);
+  }
+
+  private static socketError(this: OwnedSocket, err: Error): void {
+    this[OWNER]?.logger.debug({ err: err.message }, "socket error");
+  }
+
+  private static socketClose(this: OwnedSocket): void {
+    this[OWNER]?.onSocketClose();
   }
 
   /** Bytes from the peer. */

@@ -1,4 +1,4 @@
-import { parsePluginConfig, tlsConfigSchema, z } from "../../core/index.js";
+import { listenBacklogSchema, parsePluginConfig, tlsConfigSchema, z } from "../../core/index.js";
 
 const P = "plugins.telnet.TelnetFactory";
 
@@ -12,6 +12,7 @@ export const telnetConfigSchema = z
     host: z.string().default("0.0.0.0").describe("Address to listen on."),
     port: int(0, 65535).optional().describe("Port to listen on: 4000, or 4003 with tls; 0 picks a free port."),
     tls: tlsConfigSchema.describe("{certFile, keyFile} makes this a TLS listener (protocol key telnet/ssl); null is plain telnet."),
+    backlog: listenBacklogSchema,
     mccp: z.boolean().default(true).describe("Offer MCCP2 compression."),
     mccpLevel: int(1, 9).default(6).describe("zlib compression level for MCCP2."),
     mccpWindowBits: int(9, 15).default(12).describe("zlib window bits for MCCP2."),

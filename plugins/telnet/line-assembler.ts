@@ -15,7 +15,8 @@ export interface LineEvents {
  * is kept until its end arrives; a line longer than `maxLineBytes` is discarded (reported once).
  */
 export class LineAssembler {
-  private parts: Buffer[] = [];
+  /** The unfinished line's parts (none allocated while no line is under way). */
+  private parts: Buffer[] | undefined;
   private size = 0;
   private discarding = false;
   /** The byte that ended the previous line, so its partner (LF after CR, CR after LF, NUL after CR) is swallowed. */
@@ -71,13 +72,13 @@ export class LineAssembler {
   private append(bytes: Buffer): void {
     if (bytes.length === 0 || this.discarding) return;
     if (this.size + bytes.length > this.maxLineBytes) {
-      this.parts = [];
+      this.parts = undefined;
       this.size = 0;
       this.discarding = true;
       this.events.overflow();
       return;
     }
-    this.parts.push(Buffer.from(bytes));
+    (this.parts ??= []).push(Buffer.from(bytes));
     this.size += bytes.length;
   }
 
@@ -87,8 +88,9 @@ export class LineAssembler {
       this.discarding = false;
       return;
     }
-    const line = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
-    this.parts = [];
+    const parts = this.parts ?? [];
+    const line = parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.size);
+    this.parts = undefined;
     this.size = 0;
     this.events.line(line);
   }

@@ -2,10 +2,19 @@ import { createDeflate, constants as zc, type Deflate } from "node:zlib";
 import type { Socket } from "node:net";
 import { CMD } from "./telnet-codes.js";
 
-export interface CompressionSettings {
-  level: number;
-  windowBits: number;
-  memLevel: number;
+/** The listener's settings every one of its pipes shares (its config fits as it is). */
+export interface OutputSettings {
+  /** zlib level, window bits and memory level of the MCCP2 stream. */
+  mccpLevel: number;
+  mccpWindowBits: number;
+  mccpMemLevel: number;
+  /** Output queued for a client that does not read before it is cut off. */
+  maxBufferedBytes: number;
+}
+
+/** Told when the client stopped reading (the socket is destroyed right after). */
+export interface OutputOwner {
+  outputOverflow(): void;
 }
 
 /** Doubles every 0xFF so data can never be read as a telnet command. */
@@ -33,34 +42,34 @@ export function escapeIac(data: Buffer): Buffer {
  * client turns compression off. Writes made while the stream is finishing wait and follow it.
  * The writes of one tick reach the socket as one writev (corked until the tick's microtasks run),
  * and reach the compressor as one sync-flushed chunk: per-line writes cost a syscall, or a zlib
- * thread-pool round trip, each (docs/performance.md, "Telnet throughput").
+ * thread-pool round trip, each (docs/performance-micro.md, "Telnet throughput"). Nothing is allocated
+ * until it is needed: an idle session's pipe is one small object.
  */
 export class OutputPipe {
   private deflate: Deflate | undefined;
   private finishing = false;
   /** Output (and compression on/off requests) made while the stream is finishing, in order. */
-  private held: (Buffer | "start" | "stop")[] = [];
+  private held: (Buffer | "start" | "stop")[] | undefined;
   /** This tick's output for the compressor, handed over in one write by the flush. */
-  private pending: Buffer[] = [];
+  private pending: Buffer[] | undefined;
   private flushScheduled = false;
   private corked = false;
 
   constructor(
     private readonly socket: Socket,
-    private readonly settings: CompressionSettings,
-    private readonly onOverflow: () => void,
-    private readonly maxBufferedBytes: number,
+    private readonly settings: OutputSettings,
+    private readonly owner: OutputOwner,
   ) {}
 
   /** Writes bytes as they are (already escaped data, or commands). */
   write(bytes: Buffer): void {
     if (bytes.length === 0 || this.socket.destroyed) return;
     if (this.finishing) {
-      this.held.push(bytes);
+      (this.held ??= []).push(bytes);
       return;
     }
     if (this.deflate) {
-      this.pending.push(bytes);
+      (this.pending ??= []).push(bytes);
       this.scheduleFlush();
       return;
     }
@@ -70,12 +79,13 @@ export class OutputPipe {
   startCompression(): void {
     if (this.finishing) {
       // Turned back on before the old stream finished: start a new one right after it, in order.
-      this.held.push("start");
+      (this.held ??= []).push("start");
       return;
     }
     if (this.deflate || this.socket.destroyed) return;
     // Every write is sync-flushed: there is one per tick (see scheduleFlush), so no separate flush call is needed.
-    const deflate = createDeflate({ level: this.settings.level, windowBits: this.settings.windowBits, memLevel: this.settings.memLevel, flush: zc.Z_SYNC_FLUSH });
+    const { mccpLevel, mccpWindowBits, mccpMemLevel } = this.settings;
+    const deflate = createDeflate({ level: mccpLevel, windowBits: mccpWindowBits, memLevel: mccpMemLevel, flush: zc.Z_SYNC_FLUSH });
     deflate.on("data", (chunk: Buffer) => this.toSocket(chunk));
     deflate.on("error", () => this.socket.destroy());
     this.deflate = deflate;
@@ -85,7 +95,7 @@ export class OutputPipe {
   stopCompression(): void {
     const deflate = this.deflate;
     if (this.finishing) {
-      this.held.push("stop");
+      (this.held ??= []).push("stop");
       return;
     }
     if (!deflate) return;
@@ -94,8 +104,8 @@ export class OutputPipe {
     deflate.once("end", () => {
       this.deflate = undefined;
       this.finishing = false;
-      const held = this.held;
-      this.held = [];
+      const held = this.held ?? [];
+      this.held = undefined;
       for (const b of held) {
         if (b === "start") this.startCompression();
         else if (b === "stop") this.stopCompression();
@@ -119,8 +129,8 @@ export class OutputPipe {
   close(): void {
     this.deflate?.destroy();
     this.deflate = undefined;
-    this.held = [];
-    this.pending = [];
+    this.held = undefined;
+    this.pending = undefined;
   }
 
   private scheduleFlush(): void {
@@ -134,8 +144,8 @@ export class OutputPipe {
 
   private compressPending(): void {
     const parts = this.pending;
-    if (parts.length === 0 || !this.deflate) return;
-    this.pending = [];
+    if (parts === undefined || parts.length === 0 || !this.deflate) return;
+    this.pending = undefined;
     this.deflate.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
   }
 
@@ -150,6 +160,9 @@ export class OutputPipe {
       });
     }
     this.socket.write(bytes);
-    if (this.socket.writableLength > this.maxBufferedBytes) this.onOverflow();
+    if (this.socket.writableLength > this.settings.maxBufferedBytes) {
+      this.owner.outputOverflow();
+      this.socket.destroy();
+    }
   }
 }

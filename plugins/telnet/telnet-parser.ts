@@ -25,7 +25,8 @@ export class TelnetParser {
   private state = S.Data;
   private negotiation = 0;
   private sbOption = 0;
-  private sbParts: Buffer[] = [];
+  /** The subnegotiation under way, in parts (none allocated outside one). */
+  private sbParts: Buffer[] | undefined;
   private sbBytes = 0;
   private sbOverflow = false;
 
@@ -71,7 +72,7 @@ export class TelnetParser {
           break;
         case S.SbOption:
           this.sbOption = chunk[i++]!;
-          this.sbParts = [];
+          this.sbParts = undefined;
           this.sbBytes = 0;
           this.sbOverflow = false;
           this.state = S.Sb;
@@ -133,10 +134,10 @@ export class TelnetParser {
     if (this.sbOverflow) return;
     if (this.sbBytes + part.length > this.maxSubnegotiationBytes) {
       this.sbOverflow = true;
-      this.sbParts = [];
+      this.sbParts = undefined;
       return;
     }
-    this.sbParts.push(Buffer.from(part));
+    (this.sbParts ??= []).push(Buffer.from(part));
     this.sbBytes += part.length;
   }
 
@@ -147,14 +148,15 @@ export class TelnetParser {
       this.events.protocolError(`subnegotiation for option ${option} longer than ${this.maxSubnegotiationBytes} bytes dropped`);
       return;
     }
-    const payload = this.sbParts.length === 1 ? this.sbParts[0]! : Buffer.concat(this.sbParts, this.sbBytes);
+    const parts = this.sbParts ?? [];
+    const payload = parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.sbBytes);
     this.resetSb();
     this.events.subnegotiation(option, payload);
   }
 
   private resetSb(): void {
     this.subnegotiationsEnded += 1;
-    this.sbParts = [];
+    this.sbParts = undefined;
     this.sbBytes = 0;
     this.sbOverflow = false;
   }

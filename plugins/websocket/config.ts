@@ -1,4 +1,4 @@
-import { parsePluginConfig, tlsConfigSchema, z } from "../../core/index.js";
+import { listenBacklogSchema, parsePluginConfig, tlsConfigSchema, z } from "../../core/index.js";
 import { SUBPROTOCOLS } from "./codecs/index.js";
 import { parseCidr } from "./real-ip.js";
 
@@ -11,6 +11,7 @@ export const websocketConfigSchema = z
     host: z.string().min(1).default("0.0.0.0").describe("Address to listen on."),
     port: int(0, 65535).default(4001).describe("Port of the web client page and its websocket (PORTICO_WEB_PORT); 0 picks a free port."),
     tls: tlsConfigSchema.describe("{certFile, keyFile} serves https/wss with these files (re-read on reload); null is http/ws."),
+    backlog: listenBacklogSchema,
     path: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, "must start with / and hold only URL path characters").default("/ws")
       .describe("URL path of the websocket."),
     webclient: z.boolean().default(true).describe("Serve the web client page at / (false: the websocket only)."),

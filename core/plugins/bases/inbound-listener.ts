@@ -3,7 +3,9 @@ import type { Server, Socket } from "node:net";
 import type { SecureContextOptions, Server as TlsServer } from "node:tls";
 import { ErrorCodes } from "../../errors/error-codes.js";
 import { PortalError, errorMessage } from "../../errors/portal-error.js";
+import { DEFAULT_LISTEN_BACKLOG } from "../../config/listener-schema.js";
 import { listenOrFail } from "../../net/listen-or-fail.js";
+import { effectiveBacklog, readSomaxconn } from "../../net/somaxconn.js";
 import type { PortalSession } from "../../sessions/portal-session.js";
 import { PluginBase } from "./plugin-base.js";
 
@@ -13,10 +15,19 @@ export interface ListenConfig {
   port: number;
   /** When set, the listener speaks TLS with this certificate and key (PEM files), re-read on reload. */
   tls?: { certFile: string; keyFile: string } | null;
+  /** The listen backlog (`listenBacklogSchema`); DEFAULT_LISTEN_BACKLOG when the plugin's config has none. */
+  backlog?: number;
 }
 
 /** How long sessions that are already closing get to finish their output when the listener stops. */
 const CLOSE_GRACE_MS = 500;
+
+/** A 'close' listener that takes its socket (`this`) out of `sockets`: one function for all of them. */
+function remover(sockets: Set<Socket>): (this: Socket) => void {
+  return function (this: Socket): void {
+    sockets.delete(this);
+  };
+}
 
 /**
  * Base of every inbound plugin: owns the server (plain or TLS, certificates re-read on `reload()`),
@@ -28,6 +39,11 @@ const CLOSE_GRACE_MS = 500;
 export abstract class InboundListener<C extends ListenConfig = ListenConfig> extends PluginBase<C> {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /** The backlog the kernel uses (the configured one, capped at net.core.somaxconn). */
+  private backlog = 0;
+  // One listener function per listener for every socket, not two closures per socket.
+  private readonly onSocketError = (err: Error): void => this.logger.debug({ err: err.message }, "socket error");
+  private readonly untrack = remover(this.sockets);
 
   /** The port the server listens on (the configured one until it listens; port 0 picks a free one). */
   get boundPort(): number {
@@ -58,7 +74,7 @@ export abstract class InboundListener<C extends ListenConfig = ListenConfig> ext
   }
 
   status(): Record<string, unknown> {
-    return { state: this.state, port: this.boundPort, tls: Boolean(this.config.tls), connections: this.sockets.size };
+    return { state: this.state, port: this.boundPort, tls: Boolean(this.config.tls), connections: this.sockets.size, backlog: this.backlog };
   }
 
   /** Hands a new session to the portal (id, throttle, announcement to the game). */
@@ -72,20 +88,23 @@ export abstract class InboundListener<C extends ListenConfig = ListenConfig> ext
     server.on("connection", (socket: Socket) => this.track(socket));
     if (secure) server.on("tlsClientError", (err: Error) => this.logger.debug({ err: err.message }, "TLS handshake failed"));
     const { host, port } = this.config;
-    await listenOrFail(server, { host, port, backlog: 511 }, this.ctx.path, (err) =>
+    const requested = this.config.backlog ?? DEFAULT_LISTEN_BACKLOG;
+    await listenOrFail(server, { host, port, backlog: requested }, this.ctx.path, (err) =>
       this.logger.error({ code: ErrorCodes.LISTEN_FAILED, err }, "listener error"));
     this.server = server;
+    this.backlog = effectiveBacklog(requested, readSomaxconn());
     if (this.lifecycle.cancelled) {
       await this.close();
       return;
     }
-    this.logger.info({ host, port: this.boundPort, tls: secure !== null }, "listening");
+    const capped = this.backlog < requested ? { backlogRequested: requested, cappedBy: "net.core.somaxconn" } : {};
+    this.logger.info({ host, port: this.boundPort, tls: secure !== null, backlog: this.backlog, ...capped }, "listening");
   }
 
   private track(socket: Socket): void {
     this.sockets.add(socket);
-    socket.on("error", (err) => this.logger.debug({ err: err.message }, "socket error"));
-    socket.once("close", () => this.sockets.delete(socket));
+    socket.on("error", this.onSocketError);
+    socket.on("close", this.untrack);
   }
 
   /**

@@ -1,6 +1,5 @@
-import type { Where } from "telnetlib";
 import { OPT } from "../telnet-codes.js";
-import { OptionModule, type OptionContext } from "./option-base.js";
+import { OptionModule, type OptionContext, type Where } from "./option-base.js";
 
 const REQUEST = 1;
 const ACCEPTED = 2;
@@ -26,7 +25,7 @@ function lookup(name: string): string | undefined {
 export class CharsetOption extends OptionModule {
   constructor(ctx: OptionContext) {
     super(ctx, OPT.CHARSET);
-    this.socket.remoteOptions.add(OPT.CHARSET);
+    this.agreesRemote = true;
   }
 
   offer(): void {

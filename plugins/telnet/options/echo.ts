@@ -7,7 +7,9 @@ import { OptionModule, type OptionContext } from "./option-base.js";
  * DO ECHO is refused.
  */
 export class EchoOption extends OptionModule {
-  override readonly offeredAtConnect = false;
+  override get offeredAtConnect(): boolean {
+    return false;
+  }
 
   constructor(ctx: OptionContext) {
     super(ctx, OPT.ECHO);
@@ -17,7 +19,7 @@ export class EchoOption extends OptionModule {
 
   /** True while the client is told not to echo (input is then never logged). */
   get masking(): boolean {
-    return this.socket.localOptions.has(this.code) || this.us === "YES" || this.us === "WANTYES";
+    return this.agreesLocal || this.us === "YES" || this.us === "WANTYES";
   }
 
   mask(on: boolean): void {

@@ -1,6 +1,5 @@
-import type { Where } from "telnetlib";
 import { OPT } from "../telnet-codes.js";
-import { OptionModule, type OptionContext } from "./option-base.js";
+import { OptionModule, type OptionContext, type Where } from "./option-base.js";
 
 /** EOR (25): when the client agrees, prompts are marked with IAC EOR (instead of IAC GA). */
 export class EorOption extends OptionModule {

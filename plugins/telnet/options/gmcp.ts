@@ -1,5 +1,5 @@
 import { OPT } from "../telnet-codes.js";
-import { decodeGmcp, encodeGmcp } from "../../../core/index.js";
+import { decodeGmcp, encodeGmcp, type Kwargs } from "../../../core/index.js";
 import type { OptionContext } from "./option-base.js";
 import { OobOption } from "./oob-option.js";
 
@@ -10,8 +10,16 @@ import { OobOption } from "./oob-option.js";
  */
 export class GmcpOption extends OobOption {
   constructor(ctx: OptionContext) {
-    super(ctx, OPT.GMCP, "GMCP", encodeGmcp);
+    super(ctx, OPT.GMCP);
     ctx.flags.OOB = ctx.flags.OOB ?? false;
+  }
+
+  protected get flag(): "GMCP" {
+    return "GMCP";
+  }
+
+  protected encode(name: string, args: readonly unknown[], kwargs: Kwargs): string {
+    return encodeGmcp(name, args, kwargs);
   }
 
   protected override onSubnegotiation(payload: Buffer): void {

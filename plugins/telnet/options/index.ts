@@ -1,4 +1,3 @@
-import type { TelnetOption } from "telnetlib";
 import type { TelnetConfig } from "../config.js";
 import { CharsetOption } from "./charset.js";
 import { EchoOption } from "./echo.js";
@@ -14,10 +13,8 @@ import { SgaOption } from "./sga.js";
 import { TtypeOption } from "./ttype.js";
 
 export interface SessionOptions {
-  /** Every supported option by code. */
-  byCode: Map<number, TelnetOption>;
-  /** Offered at connect, in this order, and counted in the handshake. */
-  offered: OptionModule[];
+  /** Every supported option: ECHO first, then those offered at connect, in the order they are offered. */
+  all: OptionModule[];
   echo: EchoOption;
   ttype: TtypeOption;
   gmcp: GmcpOption | undefined;
@@ -25,24 +22,23 @@ export interface SessionOptions {
 }
 
 /** Creates one session's option set from the listener config (disabled options are simply refused). */
-export function buildOptions(ctx: OptionContext, config: TelnetConfig, ownPort: () => number, tls: boolean): SessionOptions {
+export function buildOptions(ctx: OptionContext, config: TelnetConfig): SessionOptions {
   const echo = new EchoOption(ctx);
   const ttype = new TtypeOption(ctx);
   const gmcp = config.oob ? new GmcpOption(ctx) : undefined;
   const msdp = config.oob ? new MsdpOption(ctx) : undefined;
-  const offered: OptionModule[] = [
-    new SgaOption(ctx),
-    new NawsOption(ctx),
-    ttype,
-    ...(config.mccp ? [new Mccp2Option(ctx)] : []),
-    ...(config.mssp ? [new MsspOption(ctx, ownPort, tls)] : []),
-    ...(msdp ? [msdp] : []),
-    ...(gmcp ? [gmcp] : []),
-    ...(config.mxp ? [new MxpOption(ctx)] : []),
-    new EorOption(ctx),
-    new CharsetOption(ctx),
-  ];
-  const byCode = new Map<number, TelnetOption>();
-  for (const option of [echo, ...offered]) byCode.set(option.code, option);
-  return { byCode, offered, echo, ttype, gmcp, msdp };
+  const all: OptionModule[] = [echo, new SgaOption(ctx), new NawsOption(ctx), ttype];
+  if (config.mccp) all.push(new Mccp2Option(ctx));
+  if (config.mssp) all.push(new MsspOption(ctx));
+  if (msdp) all.push(msdp);
+  if (gmcp) all.push(gmcp);
+  if (config.mxp) all.push(new MxpOption(ctx));
+  all.push(new EorOption(ctx), new CharsetOption(ctx));
+  return { all, echo, ttype, gmcp, msdp };
+}
+
+/** The supported option with this code (at most a dozen to look through: no map per session). */
+export function optionFor(options: readonly OptionModule[], code: number): OptionModule | undefined {
+  for (const option of options) if (option.code === code) return option;
+  return undefined;
 }

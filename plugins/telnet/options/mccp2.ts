@@ -1,6 +1,5 @@
-import type { Where } from "telnetlib";
 import { OPT, CMD } from "../telnet-codes.js";
-import { OptionModule, type OptionContext } from "./option-base.js";
+import { OptionModule, type OptionContext, type Where } from "./option-base.js";
 
 /**
  * MCCP2 (86): offered when enabled in config. On DO we send IAC SB MCCP2 IAC SE uncompressed,

@@ -1,6 +1,5 @@
-import type { Where } from "telnetlib";
 import { OPT } from "../telnet-codes.js";
-import { OptionModule, type OptionContext } from "./option-base.js";
+import { OptionModule, type OptionContext, type Where } from "./option-base.js";
 
 const VAR = 1;
 const VAL = 2;
@@ -56,7 +55,7 @@ export function msspPlaintext(table: Record<string, string | string[]>): string 
 
 /** MSSP (70): on DO, the table is sent once. */
 export class MsspOption extends OptionModule {
-  constructor(ctx: OptionContext, private readonly ownPort: () => number, private readonly tls: boolean) {
+  constructor(ctx: OptionContext) {
     super(ctx, OPT.MSSP);
   }
 
@@ -65,6 +64,6 @@ export class MsspOption extends OptionModule {
   }
 
   protected override onEnabled(at: Where): void {
-    if (at === "LOCAL") this.ctx.sendSubnegotiation(OPT.MSSP, encodeMssp(msspTable(this.ctx, this.ownPort(), this.tls)));
+    if (at === "LOCAL") this.ctx.sendSubnegotiation(OPT.MSSP, encodeMssp(msspTable(this.ctx, this.ctx.ownPort(), this.ctx.config.tls !== null)));
   }
 }

@@ -1,6 +1,5 @@
-import type { Where } from "telnetlib";
 import { OPT } from "../telnet-codes.js";
-import { OptionModule, type OptionContext } from "./option-base.js";
+import { OptionModule, type OptionContext, type Where } from "./option-base.js";
 
 /** MXP (91): on DO we start the MXP session and lock the line mode (ESC[7z); links are then rendered as MXP tags. */
 export class MxpOption extends OptionModule {

@@ -1,6 +1,17 @@
-import type { Where } from "telnetlib";
 import { OPT } from "../telnet-codes.js";
-import { OptionModule, type OptionContext } from "./option-base.js";
+import { OptionModule, type OptionContext, type Where } from "./option-base.js";
+
+/** `{0: n}` screen sizes up to this are shared, frozen objects (each new one costs about 150 bytes). */
+const SHARED_SIZES = 1000;
+const sizes = new Map<number, Readonly<Record<number, number>>>();
+
+/** A SCREENWIDTH / SCREENHEIGHT flag value, `{0: n}`: one shared frozen object per size (a session's flags never change it in place). */
+export function screenSize(n: number): Readonly<Record<number, number>> {
+  if (n > SHARED_SIZES) return { 0: n };
+  let size = sizes.get(n);
+  if (!size) sizes.set(n, (size = Object.freeze({ 0: n })));
+  return size;
+}
 
 /**
  * NAWS (31): window size. A 0 dimension is ignored (keeps the previous), sizes are clamped to
@@ -45,14 +56,14 @@ export class NawsOption extends OptionModule {
     const h = height === 0 ? oldH : Math.min(height, config.maxHeight);
     flags.AUTORESIZE = true;
     if (w === oldW && h === oldH) return;
-    flags.SCREENWIDTH = { 0: w };
-    flags.SCREENHEIGHT = { 0: h };
+    flags.SCREENWIDTH = screenSize(w);
+    flags.SCREENHEIGHT = screenSize(h);
     this.ctx.flagsChanged();
   }
 
   private setDefaults(): void {
-    this.ctx.flags.SCREENWIDTH = { 0: this.ctx.config.defaultWidth };
-    this.ctx.flags.SCREENHEIGHT = { 0: this.ctx.config.defaultHeight };
+    this.ctx.flags.SCREENWIDTH = screenSize(this.ctx.config.defaultWidth);
+    this.ctx.flags.SCREENHEIGHT = screenSize(this.ctx.config.defaultHeight);
     this.ctx.flags.AUTORESIZE = false;
   }
 }

@@ -1,20 +1,16 @@
-import type { Where } from "telnetlib";
 import type { Kwargs } from "../../../core/index.js";
-import { OptionModule, type OptionContext } from "./option-base.js";
+import { OptionModule, type Where } from "./option-base.js";
 
 /**
  * An out-of-band channel (GMCP, MSDP) we offer with WILL. While the client agrees, the `OOB` flag
  * and the option's own flag are true and the game's out-of-band output is sent as subnegotiations.
  */
 export abstract class OobOption extends OptionModule {
-  constructor(
-    ctx: OptionContext,
-    code: number,
-    private readonly flag: "GMCP" | "MSDP",
-    private readonly encode: (name: string, args: readonly unknown[], kwargs: Kwargs) => string,
-  ) {
-    super(ctx, code);
-  }
+  /** The flag that is true while the client has this channel on. */
+  protected abstract get flag(): "GMCP" | "MSDP";
+
+  /** One output instruction as this channel's payload. */
+  protected abstract encode(name: string, args: readonly unknown[], kwargs: Kwargs): string;
 
   get active(): boolean {
     return this.us === "YES";

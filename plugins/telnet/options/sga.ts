@@ -1,6 +1,5 @@
-import type { Where } from "telnetlib";
 import { OPT } from "../telnet-codes.js";
-import { OptionModule, type OptionContext } from "./option-base.js";
+import { OptionModule, type OptionContext, type Where } from "./option-base.js";
 
 /** SGA (3): offered at connect. Refused ⇒ lines end with IAC GA (NOGOAHEAD false). */
 export class SgaOption extends OptionModule {

@@ -1,6 +1,5 @@
-import type { Where } from "telnetlib";
 import { OPT } from "../telnet-codes.js";
-import { OptionModule, type OptionContext } from "./option-base.js";
+import { OptionModule, type OptionContext, type Where } from "./option-base.js";
 
 const IS = 0;
 const SEND = 1;

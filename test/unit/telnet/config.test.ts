@@ -27,6 +27,7 @@ describe("telnet config (telnetConfigSchema)", () => {
       host: "0.0.0.0",
       port: 4000,
       tls: null,
+      backlog: 4096,
       mccp: true,
       mccpLevel: 6,
       mccpWindowBits: 12,
@@ -73,6 +74,8 @@ describe("telnet config (telnetConfigSchema)", () => {
     expectField({ port: 70000 }, "port", "must be between 0 and 65535, got 70000");
     expectField({ port: 4000.5 }, "port", "expected a whole number, got 4000.5");
     expectField({ mccpLevel: 10 }, "mccpLevel", "must be between 1 and 9, got 10");
+    expectField({ backlog: 0 }, "backlog", "must be between 1 and 65535, got 0");
+    expectField({ backlog: 511.5 }, "backlog", "expected a whole number, got 511.5");
     expectField({ mccp: "on" }, "mccp", 'expected true or false, got "on"');
     expectField({ msspTable: { GENRE: 5 } }, "msspTable.GENRE", "expected a string or a list of strings");
     expectField({ msspTable: [] }, "msspTable", "expected an object, got a list");

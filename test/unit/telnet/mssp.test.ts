@@ -74,7 +74,7 @@ describe("MSSP", () => {
 
   it("sends the table once on DO, and nothing on DONT", () => {
     const ctx = recordingContext();
-    const opt = new MsspOption(ctx, () => 4000, false);
+    const opt = new MsspOption(ctx);
     opt.offer();
     expect(ctx.written).to.deep.equal(["WILL 70"]);
     opt.handleDo();
@@ -87,7 +87,7 @@ describe("MSSP", () => {
     expect(ctx.subnegotiations).to.have.length(1);
 
     const refused = recordingContext();
-    const opt2 = new MsspOption(refused, () => 4000, false);
+    const opt2 = new MsspOption(refused);
     opt2.offer();
     opt2.handleDont();
     expect(refused.subnegotiations).to.have.length(0);

@@ -1,6 +1,6 @@
 import type { CommandTuple, ProtocolFlags } from "../../../core/index.js";
-import { MemoryLogger } from "../../../core/testing/index.js";
 import { parseTelnetConfig, type TelnetConfig } from "../../../plugins/telnet/config.js";
+import { CMD } from "../../../plugins/telnet/telnet-codes.js";
 import type { OptionContext } from "../../../plugins/telnet/options/option-base.js";
 
 /** An OptionContext that records everything an option module does. */
@@ -15,25 +15,17 @@ export interface RecordingContext extends OptionContext {
   flagChanges: number;
   compression: string[];
   playerCount: number;
+  /** This listener's port as MSSP reports it (4000). */
+  port: number;
 }
+
+const VERBS: Record<number, string> = { [CMD.WILL]: "WILL", [CMD.WONT]: "WONT", [CMD.DO]: "DO", [CMD.DONT]: "DONT" };
 
 export function recordingContext(config: Record<string, unknown> = {}, flags: ProtocolFlags = {}): RecordingContext {
   const written: string[] = [];
   const ctx: RecordingContext = {
-    host: {
-      remoteOptions: new Set<number>(),
-      localOptions: new Set<number>(),
-      writer: {
-        writeWill: (c) => written.push(`WILL ${c}`),
-        writeWont: (c) => written.push(`WONT ${c}`),
-        writeDo: (c) => written.push(`DO ${c}`),
-        writeDont: (c) => written.push(`DONT ${c}`),
-      },
-      emit: () => true,
-    },
     flags,
     config: parseTelnetConfig(config) as TelnetConfig,
-    logger: new MemoryLogger(),
     info: { portalId: "test", serverName: "TestMUD", startTime: 1_700_000_000_123, dataDir: "/tmp/x", version: "0.0.0-test" },
     written,
     subnegotiations: [],
@@ -44,6 +36,8 @@ export function recordingContext(config: Record<string, unknown> = {}, flags: Pr
     flagChanges: 0,
     compression: [],
     playerCount: 0,
+    port: 4000,
+    sendCommand(verb, code) { written.push(`${VERBS[verb] ?? verb} ${code}`); },
     sendSubnegotiation(code, payload) { this.subnegotiations.push({ code, payload: Buffer.from(payload) }); },
     writeRaw(bytes) { written.push(`RAW ${Buffer.from(bytes).toString("hex")}`); },
     startCompression() { this.compression.push("start"); },
@@ -52,6 +46,7 @@ export function recordingContext(config: Record<string, unknown> = {}, flags: Pr
     handshakeDone(code) { this.done.push(code); this.calls.push(`handshakeDone ${code}`); },
     oobIn(commands) { this.oob.push(...commands); },
     players() { return this.playerCount; },
+    ownPort() { return this.port; },
     protocolError(message) { this.errors.push(message); },
   };
   return ctx;
