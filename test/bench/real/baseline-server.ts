@@ -6,8 +6,8 @@ import { WebSocketServer, type WebSocket } from "ws";
  * game's words, as the ceiling Portico is measured against. `--proto tcp` (newline-framed, one
  * write per reply) or `--proto ws` (the `ws` library, one text frame per reply). On connect it
  * sends "Welcome."; "login X" → "Logged in as X."; "whoami" → "You are X."; "fanout T" → "fan: T"
- * to every connection; anything else → "echo: <line>". The listen backlog is Node's default, like
- * Portico's. Prints "LISTENING <port>"; exits on SIGTERM or when stdin closes.
+ * to every connection; anything else → "echo: <line>". The listen backlog is Portico's default
+ * (4096; the kernel caps it at net.core.somaxconn for both). Prints "LISTENING <port>"; exits on SIGTERM or when stdin closes.
  */
 const proto = process.argv[process.argv.indexOf("--proto") + 1];
 if (proto !== "tcp" && proto !== "ws") throw new Error("--proto must be tcp or ws");
@@ -53,6 +53,7 @@ function onWs(ws: WebSocket): void {
   peer.write("Welcome.");
 }
 
+const BACKLOG = 4096;
 const announce = (port: number) => process.stdout.write(`LISTENING ${port}\n`);
 let quit: () => void;
 if (proto === "tcp") {
@@ -62,13 +63,13 @@ if (proto === "tcp") {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
-  server.listen(0, "127.0.0.1", () => announce((server.address() as { port: number }).port));
+  server.listen({ port: 0, host: "127.0.0.1", backlog: BACKLOG }, () => announce((server.address() as { port: number }).port));
   quit = () => {
     for (const s of sockets) s.destroy();
     server.close(() => process.exit(0));
   };
 } else {
-  const wss: WebSocketServer = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false }, (): void => void announce((wss.address() as { port: number }).port));
+  const wss: WebSocketServer = new WebSocketServer({ host: "127.0.0.1", port: 0, backlog: BACKLOG, perMessageDeflate: false }, (): void => void announce((wss.address() as { port: number }).port));
   wss.on("connection", onWs);
   quit = () => {
     for (const ws of wss.clients) ws.terminate();
