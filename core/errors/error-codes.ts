@@ -57,6 +57,7 @@ export const ErrorCodes = {
   FEED_FETCH: "PORTAL_ERR_FEED_FETCH",
   FEED_PARSE: "PORTAL_ERR_FEED_PARSE",
   GAME_DB: "PORTAL_ERR_GAME_DB",
+  IRC_JOIN: "PORTAL_ERR_IRC_JOIN",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

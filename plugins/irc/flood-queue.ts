@@ -116,6 +116,18 @@ export class FloodQueue {
     return result;
   }
 
+  /**
+   * Puts `lines` at the head of the queue, in their order, ahead of everything waiting: lines that already came
+   * through the queue once and could not be delivered (held while IRC was unreachable or a channel not yet joined)
+   * go before the ones the game sent after them. Paced like the rest; not counted against `queueMax` (the caller
+   * bounds them), so nothing is dropped here.
+   */
+  requeue(lines: readonly string[]): void {
+    if (this.stopped || lines.length === 0) return;
+    this.queue.unshift(...lines);
+    this.pump();
+  }
+
   /** Drop everything waiting (no marker) and cancel the timer. The bucket keeps its state. Returns lines discarded. */
   clear(): number {
     const discarded = this.queue.filter((item) => typeof item === "string").length;

@@ -14,10 +14,14 @@ import { splitWithPrefix, textBudget } from "./line-splitter.js";
 export class IrcBotFactory extends OutboundBot<IrcConfig, IrcBotSession> implements BridgeActions {
   private connection: IrcConnection | undefined;
   private flood: FloodQueue | undefined;
-  /** Lines the game sent while IRC was unreachable; delivered after the rejoin (bounded). */
-  private backlog: string[] = [];
-  /** Oldest backlog lines dropped past the bound since the last rejoin (a clipped marker goes before the rest), and in all. */
-  private backlogDropped = 0;
+  /**
+   * Lines that could not be sent yet, oldest first, bounded by `flood.queueMax` in all: a channel's until the server
+   * confirms the bot's JOIN of it (IRC unreachable, registering, identifying, kicked, refused), a private message's
+   * until registration. `key` is the channel in lower case, "" for a private message.
+   */
+  private backlog: { key: string; line: string }[] = [];
+  /** Per channel (lower case): its oldest backlog lines dropped past the bound since it was last flushed (a clipped marker goes before the rest). Private messages count for the first channel. */
+  private readonly backlogDropped = new Map<string, number>();
   private backlogDroppedTotal = 0;
   private readonly pings = new Map<string, number>();
 
@@ -37,8 +41,9 @@ export class IrcBotFactory extends OutboundBot<IrcConfig, IrcBotSession> impleme
       state: (state) => {
         this.logger.info({ state }, "IRC bot state");
         session.setBotState(state);
-        if (state === "connected") this.flushBacklog();
       },
+      registered: () => this.flushBacklog(""),
+      joined: (channel) => this.flushBacklog(channel.toLowerCase()),
       socket: (socket) => session.measure(socket),
       // `user` is for display; `nick` is the raw IRC nick, the address for a private reply.
       message: (e) => session.fromIrc(ircToGame(e.text), { type: e.type, user: cleanNick(e.nick), nick: e.nick, channel: e.type === "privmsg" ? cleanNick(e.nick) : e.target }),
@@ -62,7 +67,7 @@ export class IrcBotFactory extends OutboundBot<IrcConfig, IrcBotSession> impleme
   protected async disconnect(): Promise<void> {
     this.flood?.stop();
     this.backlog = [];
-    this.backlogDropped = 0;
+    this.backlogDropped.clear();
     await this.connection?.stop();
   }
 
@@ -74,6 +79,7 @@ export class IrcBotFactory extends OutboundBot<IrcConfig, IrcBotSession> impleme
       channels: this.config.channels,
       queued: (this.flood?.length ?? 0) + this.backlog.length,
       clipped: (this.flood?.dropped ?? 0) + this.backlogDroppedTotal,
+      cannotJoin: this.connection?.cannotJoin ?? {},
     };
   }
 
@@ -130,26 +136,36 @@ export class IrcBotFactory extends OutboundBot<IrcConfig, IrcBotSession> impleme
   }
 
   private sendLine(line: string): void {
-    if (this.connection?.sendRaw(line)) return;
-    // Not connected: keep it for after the rejoin, oldest dropped first past the bound.
-    this.backlog.push(line);
+    // Every line is `PRIVMSG <target> :…`. A channel takes lines only once the server confirmed the bot's JOIN (else a
+    // +n channel refuses them with 404, and they would overtake the backlog); nothing of a channel's is in the backlog
+    // then, as it is flushed the moment the JOIN is confirmed.
+    const target = /^PRIVMSG (\S+) /.exec(line)?.[1] ?? "";
+    const key = this.config.channels.some((c) => c.toLowerCase() === target.toLowerCase()) ? target.toLowerCase() : "";
+    const open = key ? this.connection?.hasJoined(key) : this.connection?.isRegistered;
+    if (open && this.connection?.sendRaw(line)) return;
+    // Not yet: keep it for after the (re)join, oldest dropped first past the bound.
+    this.backlog.push({ key, line });
     if (this.backlog.length > this.config.flood.queueMax) {
-      this.backlog.shift();
-      this.backlogDropped += 1;
+      const dropped = this.backlog.shift()!;
+      const markerKey = dropped.key || this.config.channels[0]!.toLowerCase();
+      this.backlogDropped.set(markerKey, (this.backlogDropped.get(markerKey) ?? 0) + 1);
       this.backlogDroppedTotal += 1;
     }
   }
 
-  private clippedMarker(n: number): string {
-    return `PRIVMSG ${this.config.channels[0]} :[… ${n} line${n === 1 ? "" : "s"} clipped]`;
+  private clippedMarker(n: number, channel = this.config.channels[0]): string {
+    return `PRIVMSG ${channel} :[… ${n} line${n === 1 ? "" : "s"} clipped]`;
   }
 
-  private flushBacklog(): void {
-    const lines = this.backlog;
-    this.backlog = [];
-    // The oldest lines of a long outage were dropped: say so where they were, as the flood queue does.
-    if (this.backlogDropped > 0) lines.unshift(this.clippedMarker(this.backlogDropped));
-    this.backlogDropped = 0;
-    for (const line of lines) this.flood?.push(line);
+  /** Sends what the backlog holds for `key` (a channel just joined, or "" once registered), in order, ahead of anything newer. */
+  private flushBacklog(key: string): void {
+    const lines: string[] = [];
+    // The oldest lines were dropped: say so where they were, as the flood queue does, before the rest.
+    const dropped = key ? this.backlogDropped.get(key) ?? 0 : 0;
+    if (dropped > 0) lines.push(this.clippedMarker(dropped, this.config.channels.find((c) => c.toLowerCase() === key)));
+    this.backlogDropped.delete(key);
+    this.backlog = this.backlog.filter((held) => held.key !== key || (lines.push(held.line), false));
+    // Ahead of what waits in the flood queue: those lines came out of the game after these.
+    this.flood?.requeue(lines);
   }
 }

@@ -1,5 +1,5 @@
 import irc, { type Client } from "irc-framework";
-import { Backoff, errorMessage, type Clock, type Logger, type TimerHandle } from "../../core/index.js";
+import { Backoff, ErrorCodes, errorMessage, type Clock, type Logger, type TimerHandle } from "../../core/index.js";
 import type { IrcConfig } from "./config.js";
 
 export type InboundType = "msg" | "action" | "privmsg";
@@ -13,9 +13,15 @@ export interface IrcConnectionEvents {
   pong(token: string): void;
   /** A new IRC connection's socket, so its bytes are counted. */
   socket(socket: { bytesRead: number; bytesWritten: number; destroyed?: boolean }): void;
+  /** Registration completed: private messages can be sent (channels only once joined). */
+  registered(): void;
+  /** The server confirmed the bot's JOIN of one of its channels: lines for it can be sent. */
+  joined(channel: string): void;
 }
 
 const NICKSERV_WAIT_MS = 15_000;
+/** irc-framework's names for the numerics that refuse a JOIN (405, 471, 473, 474, 475). */
+const JOIN_REFUSALS: ReadonlySet<string> = new Set(["too_many_channels", "channel_is_full", "invite_only_channel", "banned_from_channel", "bad_channel_key"]);
 
 /** Commands whose handlers in irc-framework read parameters without checking they exist: the minimum each needs. */
 const MIN_PARAMS: ReadonlyMap<string, number> = new Map([["PRIVMSG", 2], ["NOTICE", 2], ["311", 6], ["353", 4], ["366", 2], ["KICK", 2], ["JOIN", 1], ["PART", 1]]);
@@ -43,10 +49,14 @@ export class IrcConnection {
   private registrationTimer: TimerHandle | undefined;
   private identifyTimer: TimerHandle | undefined;
   private readonly rejoinTimers = new Set<TimerHandle>();
+  /** Per refused channel (lower case), the timer of its next JOIN. */
+  private readonly joinRetries = new Map<string, TimerHandle>();
   private stopped = false;
   private registered = false;
   private lastError = "";
   private readonly joined = new Set<string>();
+  /** Channels whose JOIN the server refused, with the reason, until a JOIN succeeds (kept across reconnects, so it is logged once). */
+  private readonly refusedJoins = new Map<string, { channel: string; reason: string }>();
   private readonly namesWanted = new Set<string>();
 
   constructor(
@@ -60,6 +70,16 @@ export class IrcConnection {
 
   get isRegistered(): boolean {
     return this.registered && this.client !== undefined;
+  }
+
+  /** Whether the server confirmed the bot's JOIN of `channel` on the current connection (lines to it are accepted). */
+  hasJoined(channel: string): boolean {
+    return this.isRegistered && this.joined.has(channel.toLowerCase());
+  }
+
+  /** Channels the server would not let the bot join (banned, invite only, key, full), with the server's reason. */
+  get cannotJoin(): Record<string, string> {
+    return Object.fromEntries([...this.refusedJoins.values()].map((r) => [r.channel, r.reason]));
   }
 
   get nick(): string {
@@ -154,8 +174,8 @@ export class IrcConnection {
     });
     on("irc error", (e: { error?: string; channel?: string; reason?: string }) => {
       if (this.stopped) return; // the server's ERROR after our own QUIT
+      if (e.channel && JOIN_REFUSALS.has(e.error ?? "")) return this.joinRefused(client, e.channel, oneLine(e.reason || e.error || "refused"), e.error!);
       this.logger.warn({ error: e.error, channel: e.channel }, `IRC error: ${e.reason ?? e.error ?? "unknown"}`);
-      if (e.channel) this.events.state(`cannot join ${e.channel}: ${e.reason ?? e.error}`);
     });
     on("loggedin", () => this.identified(client));
     on("notice", (e: { nick?: string; message?: string }) => {
@@ -165,7 +185,10 @@ export class IrcConnection {
     on("action", (e: { nick: string; target: string; message: string; from_server?: boolean }) => this.inbound(client, "action", e));
     on("join", (e: { nick: string; channel: string }) => {
       if (this.isSelf(client, e.nick)) {
-        this.joined.add(e.channel.toLowerCase());
+        const key = e.channel.toLowerCase();
+        this.joined.add(key);
+        if (this.refusedJoins.delete(key)) this.logger.info({ channel: e.channel }, `joined ${e.channel}, which had been refused`);
+        this.events.joined(e.channel);
         if (this.config.channels.every((c) => this.joined.has(c.toLowerCase()))) this.events.state("connected");
       } else this.events.presence({ type: "join", nick: e.nick, channel: e.channel, reason: "" });
     });
@@ -260,6 +283,7 @@ export class IrcConnection {
     this.backoff.reset();
     this.lastError = "";
     this.events.state("registered");
+    this.events.registered();
     if (this.config.nickservPassword && !this.config.sasl) {
       client.raw(`PRIVMSG NickServ :IDENTIFY ${this.config.nickservPassword.replace(/[\r\n\0]/g, "")}`);
       this.events.state("identifying with NickServ");
@@ -281,6 +305,25 @@ export class IrcConnection {
 
   private joinAll(client: Client): void {
     for (const channel of this.config.channels) client.join(channel);
+  }
+
+  /**
+   * A JOIN refused (471/473/474/475, 405): shown in the state, logged once per channel until a JOIN of it succeeds,
+   * and tried again every `reconnect.maxMs` (a ban lifted, an invitation, room in the channel) and on every reconnect.
+   */
+  private joinRefused(client: Client, channel: string, reason: string, error: string): void {
+    const key = channel.toLowerCase();
+    if (!this.refusedJoins.has(key)) {
+      this.logger.warn({ code: ErrorCodes.IRC_JOIN, channel, error }, `cannot join ${channel}: ${reason}; its lines are held (the newest flood.queueMax) until the bot joins it`);
+    }
+    this.refusedJoins.set(key, { channel, reason });
+    this.events.state(`cannot join ${channel}: ${reason}`);
+    if (this.joinRetries.has(key)) return;
+    const timer = this.clock.setTimeout(() => {
+      this.joinRetries.delete(key);
+      if (client === this.client && this.registered && !this.joined.has(key)) client.join(channel);
+    }, this.config.reconnect.maxMs);
+    this.joinRetries.set(key, timer);
   }
 
   private inbound(client: Client, type: InboundType, e: { nick: string; target: string; message: string; from_server?: boolean }): void {
@@ -322,6 +365,8 @@ export class IrcConnection {
     this.identifyTimer = undefined;
     for (const t of this.rejoinTimers) this.clock.clearTimeout(t);
     this.rejoinTimers.clear();
+    for (const t of this.joinRetries.values()) this.clock.clearTimeout(t);
+    this.joinRetries.clear();
     this.namesWanted.clear();
     if (!client) return;
     this.logger.debug({ why }, "IRC connection closed");

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ErrorCodes, PortalError, errorMessage } from "../../core/index.js";
 import type { Validators } from "./feed-fetcher.js";
 
 /** What one feed bot remembers across portal restarts and game reloads. */
@@ -39,10 +40,22 @@ export class FeedStateStore {
     return { url, primed: false, validators: {}, seen: [] };
   }
 
+  /** Writes `state` whole or not at all (the file keeps the last saved state); a failure throws PORTAL_ERR_DATA_DIR. */
   save(state: FeedState): void {
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
-    renameSync(tmp, this.file);
+    try {
+      writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
+      renameSync(tmp, this.file);
+    } catch (err) {
+      try {
+        rmSync(tmp, { force: true }); // a partial write must not hold on to the space of a full disk
+      } catch {
+        // nothing more to do
+      }
+      // Node names the temp file's path ("ENOSPC: no space left on device, write"; "..., open '<path>.tmp'"): the state file instead.
+      const why = errorMessage(err).replace(/, (open|write|rename|close)\b.*$/s, "");
+      throw new PortalError(ErrorCodes.DATA_DIR, `could not save the feed's state in ${this.file}: ${why}`, { file: this.file }, { cause: err });
+    }
   }
 }
 

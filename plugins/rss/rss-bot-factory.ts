@@ -121,7 +121,11 @@ export class RssBotFactory extends OutboundBot<RssConfig, RssBotSession> {
     }
   }
 
-  /** Diffs the items against the seen-set, saves the state, then queues what is new. */
+  /**
+   * Diffs the items against the seen-set, saves the new state, and only then remembers it and queues what is new. A
+   * save that fails throws (PORTAL_ERR_DATA_DIR, a failed poll) with nothing remembered or posted: the next poll finds
+   * the same entries new and tries again, so none is lost and none is posted twice.
+   */
   private take(feedTitle: string, items: FeedItem[], validators: FeedState["validators"]): void {
     const { config } = this;
     const state = this.feed!;
@@ -130,7 +134,6 @@ export class RssBotFactory extends OutboundBot<RssConfig, RssBotSession> {
     let skipped = 0;
     if (!state.primed) {
       posts = items.slice(0, config.primeCount).reverse();
-      state.primed = true;
     } else {
       const seen = new Set(state.seen);
       const fresh: FeedItem[] = [];
@@ -142,10 +145,10 @@ export class RssBotFactory extends OutboundBot<RssConfig, RssBotSession> {
       posts = fresh.slice(0, config.maxPostsPerPoll).reverse();
       skipped = fresh.length - posts.length;
     }
-    state.seen = remember(state.seen, ids, config.seenMax);
-    state.validators = validators;
+    const next: FeedState = { url: state.url, primed: true, validators, seen: remember(state.seen, ids, config.seenMax) };
     // Saved before posting: a crash now loses at most these posts, and never posts them twice.
-    this.store!.save(state);
+    this.store!.save(next);
+    this.feed = next;
     if (posts.length === 0) return;
     this.stats.lastNewAt = this.ctx.clock.now();
     const feed = feedText(feedTitle, config.maxTitleLength) || "feed";
@@ -175,6 +178,8 @@ export class RssBotFactory extends OutboundBot<RssConfig, RssBotSession> {
     stats.lastError = `${stamp(this.ctx.clock.now())} ${message}`;
     const code = err instanceof PortalError ? err.code : ErrorCodes.FEED_FETCH;
     this.logger.warn({ code, url: this.config.url, failures: stats.failures }, `feed poll failed: ${message}`);
+    // The state could not be saved: the feed is fine, so no back-off; the next poll (one log line per interval) tries again.
+    if (code === ErrorCodes.DATA_DIR) return this.schedule(this.intervalMs);
     const retryAfter = err instanceof FeedFetchError ? err.retryAfterMs ?? 0 : 0;
     this.schedule(Math.max(this.intervalMs, this.backoff!.next(), retryAfter));
   }

@@ -632,6 +632,93 @@ describe("IRC bridge (plugins.irc) against a real ngircd", function () {
     });
   });
 
+  describe("joining", function () {
+    const botStatus = (b: Bridge) => b.portal.launcher.list().find((p) => p.path === BOT_PATH)!.status;
+
+    it("a +n channel: game lines between registration and the confirmed JOIN wait for it, after the outage's backlog, in order; none refused (404)", async () => {
+      const { nick, channel, obs } = names();
+      const o = await observer(ircd.port, obs, channel);
+      o.send(`MODE ${channel} +n`); // no messages from outside the channel
+      await o.waitForLine((l) => l.command === "MODE" && l.params[1] === "+n", 3000, "+n set");
+      // The bot talks to ngircd through a proxy that can cut it off and hold its JOIN back, so the window between
+      // registration and the JOIN (milliseconds, or up to 15 s while NickServ is waited for) is as long as the test wants.
+      const proxy = await IrcFloodProxy.start(ircd.port);
+      onCleanup(() => proxy.close());
+      const b = await startBridge(botConfig(nick, channel, {
+        port: proxy.port, flood: { ratePerSec: 50, burst: 10, queueMax: 100 }, reconnect: { initialMs: 200, factor: 1.5, maxMs: 500, jitter: 0 },
+      }), { watch: o });
+
+      const before = b.states.length;
+      proxy.holdJoins = true;
+      proxy.down();
+      await b.waitState(/^reconnecting in /, 5000, before);
+      for (const t of ["O1", "O2", "O3"]) b.say(t);
+      await waitFor(() => botStatus(b).queued === 3, 3000, () => `the outage's lines held (status ${JSON.stringify(botStatus(b))})`);
+      proxy.up();
+      await waitFor(() => proxy.heldJoins.length > 0, 5000, "the bot registered again and sent its JOIN (held at the proxy)");
+      await b.waitState(/^registered$/, 3000, before);
+      const sentBefore = proxy.messages.length;
+      for (const t of ["W1", "W2", "W3"]) b.say(t);
+      await waitFor(() => botStatus(b).queued === 6 || proxy.messages.length > sentBefore, 3000, "the registration window's lines at the bot");
+      await sleep(100);
+      expect(proxy.messages.slice(sentBefore).map((l) => l.line), "lines sent to the channel before its JOIN was confirmed").to.deep.equal([]);
+
+      const mark = o.lines.length;
+      proxy.releaseJoins();
+      await o.waitForLine((l) => l.command === "JOIN" && l.nick === nick, 3000, "the bot's JOIN", mark);
+      await b.waitState(/^connected$/, 3000, before + 1);
+      await o.waitForMessages((x) => x.nick === nick, 6, 3000, "the held lines").catch(() => undefined);
+      await sleep(200);
+      expect(fromBot(o, b).map((x) => x.text), "what the channel saw").to.deep.equal(["O1", "O2", "O3", "W1", "W2", "W3"].map((t) => `${ALICE}${t}`));
+      expect(b.logger.entries.filter((e) => /^IRC error/.test(e.msg)).map((e) => e.msg), "errors from the server (404)").to.deep.equal([]);
+      expect(botStatus(b)).to.deep.include({ queued: 0, clipped: 0 });
+    });
+
+    it("a JOIN refused (+b, 474): said in BOT_STATE and status, logged once (PORTAL_ERR_IRC_JOIN); its lines held within the bound, the other channel's flow; tried again every reconnect.maxMs: once the ban is lifted the bot joins and they follow behind one clipped marker", async () => {
+      const { nick, channel, obs } = names();
+      const open = `${channel}b`;
+      const o = await observer(ircd.port, obs, open);
+      await o.join(channel);
+      o.send(`MODE ${channel} +b ${nick}*!*@*`); // also bans the nick with a collision suffix
+      await o.waitForLine((l) => l.command === "MODE" && l.params[1] === "+b", 3000, "+b set");
+      const b = await startBridge(botConfig(nick, channel, { channel: undefined, channels: [channel, open], flood: { ratePerSec: 50, burst: 10, queueMax: 3 } }), { awaitConnected: false });
+      await b.waitState(new RegExp(`^cannot join ${channel}: .*\\+b`), 5000);
+      await o.waitForLine((l) => l.command === "JOIN" && l.nick === nick && l.params[0] === open, 3000, `the bot in ${open}`);
+
+      for (let k = 1; k <= 5; k++) b.say(`L${k}`);
+      await o.waitForMessages((x) => x.nick === nick && x.target === open, 5, 3000, `the lines in ${open}`);
+      await waitFor(() => botStatus(b).queued === 3, 3000, () => `the refused channel's lines held (status ${JSON.stringify(botStatus(b))})`);
+      expect(botStatus(b)).to.deep.include({ queued: 3, clipped: 2 });
+      expect(Object.keys(botStatus(b).cannotJoin as object)).to.deep.equal([channel]);
+      expect(String((botStatus(b).cannotJoin as Record<string, string>)[channel])).to.match(/\+b/);
+      expect(o.from(nick, channel), "nothing reached the channel the bot is banned from").to.deep.equal([]);
+
+      // Refused again after a reconnect: shown again, not logged again.
+      const again = b.states.length;
+      b.game.msg(b.bot(), [["reconnect", [], {}]]);
+      await b.waitState(/^reconnecting in /, 3000, again);
+      await b.waitState(new RegExp(`^cannot join ${channel}: `), 5000, again + 1);
+      const refusals = () => b.logger.entries.filter((e) => e.fields.code === "PORTAL_ERR_IRC_JOIN");
+      expect(refusals(), "coded log lines").to.have.length(1);
+      expect(refusals()[0]).to.deep.include({ level: "warn" });
+      expect(refusals()[0]!.fields).to.deep.include({ channel, error: "banned_from_channel" });
+      expect(b.logger.entries.filter((e) => /^IRC error/.test(e.msg)), "uncoded error lines").to.deep.equal([]);
+
+      o.send(`MODE ${channel} -b ${nick}*!*@*`);
+      await o.waitForLine((l) => l.command === "MODE" && l.params[1] === "-b", 3000, "-b set");
+      const lifted = b.states.length;
+      const mark = o.lines.length;
+      await b.waitState(/^connected$/, 3000, lifted); // the next try, at most reconnect.maxMs (1 s) away
+      await o.waitForLine((l) => l.command === "JOIN" && l.nick === nick && l.params[0] === channel, 3000, `the bot in ${channel}`, mark);
+      await o.waitForMessages((x) => x.nick === nick && x.target === channel, 4, 3000, `the held lines in ${channel}`);
+      await sleep(200);
+      expect(o.from(nick, channel).map((x) => x.text)).to.deep.equal(["[… 2 lines clipped]", ...["L3", "L4", "L5"].map((t) => `${ALICE}${t}`)]);
+      expect(o.from(nick, open).map((x) => x.text)).to.deep.equal(["L1", "L2", "L3", "L4", "L5"].map((t) => `${ALICE}${t}`));
+      expect(botStatus(b)).to.deep.include({ queued: 0, cannotJoin: {} });
+      expect(refusals()).to.have.length(1);
+    });
+  });
+
   describe("injection and hostile input", function () {
     it("a CRLF injection attempt reaches the channel as one harmless line and the bot stays", async () => {
       const { nick, channel, obs } = names();
@@ -804,17 +891,21 @@ describe("IRC bridge (plugins.irc) against broken or hostile servers", function 
     expect(server.connections.length).to.be.at.most(3);
   });
 
-  it("NickServ fallback: identifies first and joins only after NickServ confirms", async () => {
+  it("NickServ fallback: identifies first and joins only after NickServ confirms; game lines meanwhile wait for the JOIN", async () => {
     const server = await fake({ mode: "irc" });
     const { nick, channel } = names();
     const b = await startBridge(botConfig(nick, channel, { port: server.port, nickservPassword: "s3cret" }), { awaitConnected: false });
     const conn = await waitFor(() => server.connections.find((c) => c.registered), 4000, "registered");
     await waitFor(() => conn.lines.some((l) => /^PRIVMSG NickServ :IDENTIFY s3cret$/i.test(l)), 3000, "IDENTIFY");
+    await b.waitState(/^identifying with NickServ$/, 3000);
+    b.say("while identifying"); // up to 15 s before the JOIN: held, not sent to a channel the bot is not in
     await sleep(400);
-    expect(conn.lines.filter((l) => /^JOIN /.test(l)), "joined before identification").to.deep.equal([]);
+    expect(conn.lines.filter((l) => /^(JOIN|PRIVMSG #)/.test(l)), "joined or talked in the channel before identification").to.deep.equal([]);
     conn.send(`:NickServ!NickServ@services.fake NOTICE ${nick} :You are now identified for ${nick}.`);
     await waitFor(() => conn.joined.has(channel.toLowerCase()), 3000, "JOIN after identification");
     await b.waitState(/^connected$/, 3000);
+    await waitFor(() => conn.lines.some((l) => l.startsWith(`PRIVMSG ${channel} `)), 3000, "the held line");
+    expect(conn.lines.filter((l) => /^(JOIN|PRIVMSG #)/.test(l))).to.deep.equal([`JOIN ${channel}`, `PRIVMSG ${channel} :${ALICE}while identifying`]);
   });
 
   it("ping timeout: a server that goes silent is detected, the reason is shown, and the bot reconnects", async function () {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PortalError } from "../../core/index.js";
@@ -85,6 +85,40 @@ describe("RSS bot (plugins.rss.RssBotFactory) against node:http feeds", function
     server.set("/feed.xml", { body: rss2("News", items(4, 3, 2, 1)) });
     await waitFor(() => posts(again).length === 1, 5000, "the new item after the restart");
     expect(posts(again)).to.deep.equal(["News: Item 4 http://example.test/4"]);
+  });
+
+  it("a state file that cannot be saved: PORTAL_ERR_DATA_DIR, no crash, nothing posted or remembered; once it can, the entries are posted exactly once", async () => {
+    server.set("/feed.xml", { body: rss2("News", items(1)) });
+    const plugin = await launch({ backoff: { initialMs: 1000, factor: 10, maxMs: 60_000, jitter: 0 } });
+    await waitPolls(1);
+    // Saving fails, as root too: the state directory becomes a regular file (ENOTDIR), the real one is set aside.
+    const dir = join(dataDir, "rss");
+    renameSync(dir, `${dir}.aside`);
+    writeFileSync(dir, "not a directory");
+    server.set("/feed.xml", { body: rss2("News", items(3, 2, 1)) });
+    await waitFor(() => Number(status(plugin).totalFailures) >= 2, 5000, () => `two polls that could not save (status ${JSON.stringify(status(plugin))})`);
+    expect(posts(), "posted while the state could not be saved").to.deep.equal([]);
+    expect(String(status(plugin).lastError)).to.match(new RegExp(`could not save the feed's state in ${dir}/[0-9a-f]{32}\\.json: ENOTDIR: not a directory$`));
+    expect(bed!.session(bed!.game.sessions[0]!.sessid)!.protocol_flags.BOT_STATE).to.match(/^failing \(\d+ in a row\); /);
+    const warned = bed!.logger.entries.filter((e) => e.level === "warn" && e.fields.code === "PORTAL_ERR_DATA_DIR");
+    expect(warned.length, "one warn line per failed poll").to.equal(Number(status(plugin).totalFailures));
+    expect(warned[0]!.fields).to.deep.include({ url: server.url("/feed.xml"), failures: 1 });
+    // The feed is fine, so no back-off (it would be 10 s now): the next poll, at the interval, tries again.
+    expect(Date.parse(String(status(plugin).nextPoll)) - Date.now(), "the next poll in").to.be.at.most(1500);
+
+    rmSync(dir);
+    renameSync(`${dir}.aside`, dir);
+    await waitFor(() => posts().length === 2, 5000, () => `the entries once the state can be saved (status ${JSON.stringify(status(plugin))})`);
+    await waitPolls(polls() + 1);
+    expect(posts()).to.deep.equal(["News: Item 2 http://example.test/2", "News: Item 3 http://example.test/3"]);
+    expect(status(plugin)).to.include({ failures: 0, posted: 2 });
+
+    // They were saved: a restart of the portal posts them no more.
+    await bed!.stop();
+    const again = newBed();
+    await launch({}, "/feed.xml", again);
+    await waitPolls(polls() + 1);
+    expect(posts(again)).to.deep.equal([]);
   });
 
   it("primeCount posts the newest N on the first poll, oldest first", async () => {

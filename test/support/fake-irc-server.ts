@@ -9,7 +9,8 @@ import { createServer as createTlsServer } from "node:tls";
  * Scripted IRC servers for the cases a real ngircd cannot produce: a server that never answers
  * registration, SASL failure (904), malformed lines, nicks with control codes, a silent server
  * (ping timeout), TLS with a self-signed certificate. Plus IrcFloodProxy, a recording TCP proxy in
- * front of a real server that kills a client for "Excess Flood" the way strict networks do.
+ * front of a real server that kills a client for "Excess Flood" the way strict networks do, and can
+ * cut and refuse its clients (an outage) and hold their JOINs back (a slow JOIN, deterministically).
  */
 
 export interface FakeIrcOptions {
@@ -231,12 +232,18 @@ export interface ProxiedLine {
  * timestamp, and (optionally) enforces a flood limit on PRIVMSG/NOTICE like a strict network:
  * a token bucket of `burst` lines refilled at `ratePerSec`; a client that overdraws it gets
  * `ERROR :Closing Link: ... (Excess Flood)` and is disconnected.
+ * down() cuts every client and refuses new ones until up(); with `holdJoins` a client's JOIN lines
+ * are recorded but kept from the server until releaseJoins() (everything else passes).
  */
 export class IrcFloodProxy {
   readonly sent: ProxiedLine[] = [];
   readonly kills: { conn: number; time: number; line: string }[] = [];
   connectionCount = 0;
   port = 0;
+  /** Keep JOIN lines from the server (they wait in `heldJoins`) until releaseJoins(). */
+  holdJoins = false;
+  readonly heldJoins: { line: string; write: () => void }[] = [];
+  private refusing = false;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
 
@@ -269,7 +276,24 @@ export class IrcFloodProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** An outage: every connection is cut (no QUIT, no ERROR) and new ones are closed at once until up(). */
+  down(): void {
+    this.refusing = true;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  up(): void {
+    this.refusing = false;
+  }
+
+  /** Sends the held JOIN lines on to the server, in order, and stops holding them. */
+  releaseJoins(): void {
+    this.holdJoins = false;
+    for (const held of this.heldJoins.splice(0)) held.write();
+  }
+
   private onClient(client: Socket): void {
+    if (this.refusing) return void client.destroy();
     const conn = ++this.connectionCount;
     const upstream = connect({ host: "127.0.0.1", port: this.upstreamPort });
     this.sockets.add(client);
@@ -310,6 +334,11 @@ export class IrcFloodProxy {
             return;
           }
           tokens -= 1;
+        }
+        if (this.holdJoins && /^JOIN /i.test(line)) {
+          const bytes = Buffer.from(lineBuf);
+          this.heldJoins.push({ line, write: () => void upstream.write(bytes) });
+          continue;
         }
         upstream.write(lineBuf);
       }

@@ -163,6 +163,24 @@ describe("irc FloodQueue", () => {
     });
   });
 
+  describe("requeue", () => {
+    it("puts held lines ahead of the waiting ones, in their order, paced like the rest, without dropping past queueMax", () => {
+      const h = harness({ burst: 1, queueMax: 2 });
+      for (const l of ["N1", "N2", "N3"]) h.queue.push(l); // N1 goes out; N2, N3 wait
+      h.queue.requeue(["H1", "H2", "H3"]);
+      expect(h.queue.length).to.equal(5);
+      expect(h.queue.dropped).to.equal(0);
+      h.clock.advance(10_000);
+      expect(h.sent).to.deep.equal(["N1", "H1", "H2", "H3", "N2", "N3"]);
+      expect(h.times).to.deep.equal([0, 1000, 2000, 3000, 4000, 5000]);
+      h.queue.requeue([]);
+      expect(h.clock.pendingTimers).to.equal(0);
+      h.queue.stop();
+      h.queue.requeue(["late"]);
+      expect(h.queue.length).to.equal(0);
+    });
+  });
+
   describe("clear and stop", () => {
     it("clear() drops everything without a marker and cancels the timer", () => {
       const h = harness({ burst: 1, queueMax: 2 });
