@@ -23,7 +23,8 @@ interface Account {
   acked: number;
   /** Highest sequence number sent on the current link connection. */
   sent: number;
-  entries: Entry[];
+  /** Live entries from `head` on; the slots before it were acknowledged and emptied. */
+  entries: (Entry | undefined)[];
   /** Index of the first live entry (entries before it were acknowledged). */
   head: number;
   bytes: number;
@@ -91,13 +92,19 @@ export class InputLedger<S extends object> {
     if (seq > account.sent) return { ok: false, reason: `${seq} is beyond ${account.sent}, the last input sent` };
     let released = 0;
     while (account.head < account.entries.length && account.entries[account.head]!.seq <= seq) {
-      const entry = account.entries[account.head++]!;
+      const entry = account.entries[account.head]!;
+      // The slot is emptied at once: an acknowledged input must not stay reachable (at a command a
+      // second it would live long enough to be promoted, and old space would fill with them).
+      account.entries[account.head++] = undefined;
       account.bytes -= entry.bytes;
       this.total -= entry.bytes;
       released++;
     }
     account.acked = seq;
-    if (account.head > 64 && account.head * 2 > account.entries.length) {
+    if (account.head === account.entries.length) {
+      account.entries.length = 0;
+      account.head = 0;
+    } else if (account.head > 64 && account.head * 2 > account.entries.length) {
       account.entries = account.entries.slice(account.head);
       account.head = 0;
     }

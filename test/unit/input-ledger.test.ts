@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { InputLedger, tupleBytes } from "../../core/sessions/input-ledger.js";
 import { GameRunState } from "../../core/link/game-run-state.js";
 import { chunkBySize, syncChunkBudget } from "../../core/link/chunks.js";
@@ -74,6 +76,34 @@ describe("InputLedger (numbered input kept until acknowledged)", () => {
       expect(l.ack(a, i).ok).to.equal(true);
     }
     expect([l.size, l.bytes]).to.deep.equal([0, 0]);
+  });
+
+  it("holds no acknowledged input: each is collectable as soon as it is acknowledged, whether or not later ones wait", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const l = new InputLedger<object>(big);
+    // Made in a function of its own, so no variable of this (async) test's frame still holds one.
+    const refs = ((): WeakRef<CommandTuple>[] => {
+      const made: WeakRef<CommandTuple>[] = [];
+      for (let i = 1; i <= 10; i++) {
+        const t = line(`input ${i}`);
+        made.push(new WeakRef(t));
+        l.keep(a, t);
+      }
+      return made;
+    })();
+    l.takeUnsent(a);
+    expect(l.ack(a, 4).ok).to.equal(true);
+    await new Promise((r) => setTimeout(r, 0));
+    gc();
+    expect(refs.map((r) => r.deref() !== undefined)).to.deep.equal([false, false, false, false, true, true, true, true, true, true]);
+    expect(l.ack(a, 10).ok).to.equal(true);
+    await new Promise((r) => setTimeout(r, 0));
+    gc();
+    expect(refs.filter((r) => r.deref() !== undefined)).to.have.length(0);
+    // Still numbered on from where it was, and replayable.
+    l.keep(a, line("input 11"));
+    expect(l.takeUnsent(a)).to.deep.equal({ seq: 11, cmds: [line("input 11")] });
   });
 
   it("sizes typed lines cheaply and other tuples as JSON", () => {
