@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { runBench } from "./bench-main.js";
 import { machineInfo } from "./report.js";
 import { latencyChart } from "./real/latency-chart.js";
+import { markdownTables } from "./real/markdown.js";
 import { rowText, type ScenarioRow } from "./real/results.js";
 import { NotRun, burst, hold, latencyAndFanout, reload, throughput, type BenchContext } from "./real/scenarios.js";
 import { checkTargets, formatChecks } from "./real/summary.js";
@@ -14,7 +15,8 @@ import { BaselineTarget, PorticoTarget, type Target } from "./real/targets.js";
  * in the same run, a raw Node server (TCP and `ws`) as the ceiling, each driven by the same load
  * generator in its own process (real/loadgen.ts). Scenarios: throughput, latency (+ fan-out),
  * hold, reload, burst (see docs/performance.md). Each measurement prints a text row and a JSON
- * line; at the end the targets are judged, and results.jsonl, summary.txt and latency.svg are
+ * line; at the end the targets are judged, and results.jsonl, summary.txt, summary.md (the tables
+ * of docs/performance.md) and latency.svg are
  * written to --out. `--quick` runs small loads to check the bench itself (not figures to quote).
  */
 const { values: args } = parseArgs({
@@ -112,6 +114,7 @@ async function main(): Promise<void> {
   const summary = `targets (issue 13, this machine, generator included):\n${formatChecks(checks)}\ntotal ${elapsed()}\n`;
   process.stdout.write(`\n${summary}`);
   writeFileSync(join(args.out, "summary.txt"), summary);
+  writeFileSync(join(args.out, "summary.md"), markdownTables(rows, checks));
   appendFileSync(jsonl, JSON.stringify({ checks, seconds: (Date.now() - started) / 1000 }) + "\n");
   if (rows.some((r) => r.scenario === "latency" && r.latency)) {
     writeFileSync(join(args.out, "latency.svg"), latencyChart(rows, `Round-trip latency against load, ${machine.cores} cores, ${new Date().toISOString().slice(0, 10)}`));
