@@ -59,7 +59,12 @@ const isId = (v: unknown): v is number => typeof v === "number" && Number.isSafe
 const optStr = (v: unknown) => v === undefined || v === null || typeof v === "string";
 const isTuples = (v: unknown) => Array.isArray(v) && v.every(isCommandTuple);
 const isSeq = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
-const isAcks = (v: unknown) => isObj(v) && Object.entries(v).every(([k, n]) => isSessid(k) && isSeq(n));
+/** Session ids to sequence numbers; one pass over the keys, no array of entries per ack (one ack message per game turn). */
+const isAcks = (v: unknown) => {
+  if (!isObj(v)) return false;
+  for (const k of Object.keys(v)) if (!isSessid(k) || !isSeq(v[k])) return false;
+  return true;
+};
 
 const syncExtras = (m: Record<string, unknown>) =>
   m.more !== undefined && typeof m.more !== "boolean" ? "more" : m.id !== undefined && !isId(m.id) ? "id" : undefined;

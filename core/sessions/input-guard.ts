@@ -21,6 +21,11 @@ function oobBytes(tuple: CommandTuple): number {
   }
 }
 
+function hasNoKeys(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
 /** Characters (code points) of a string; an emoji counts as one, not as two UTF-16 units. */
 function charCount(text: string): number {
   let n = 0;
@@ -51,9 +56,10 @@ export class InputGuard {
           result.rejected.push({ code: ErrorCodes.INPUT_TOO_LONG, message: this.messages.charLimit, name });
           continue;
         }
-        // Whatever a text input carries besides its command text is capped like an out-of-band payload.
-        const rest: CommandTuple = [name, typeof args[0] === "string" ? ["", ...args.slice(1)] : args, tuple[2]];
-        if (oobBytes(rest) > this.limits.maxOobBytes) {
+        // Whatever a text input carries besides its command text is capped like an out-of-band payload
+        // (a typed line, its text and nothing else, carries nothing: not measured).
+        const typedLine = args.length === 1 && typeof args[0] === "string" && hasNoKeys(tuple[2]);
+        if (!typedLine && oobBytes([name, typeof args[0] === "string" ? ["", ...args.slice(1)] : args, tuple[2]]) > this.limits.maxOobBytes) {
           result.rejected.push({ code: ErrorCodes.OOB_TOO_LARGE, message: this.messages.oobTooLarge, name });
           continue;
         }

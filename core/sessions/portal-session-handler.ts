@@ -232,7 +232,8 @@ export class PortalSessionHandler implements SessionHost {
    */
   server_ack(seqs: Readonly<Record<SessionId, number>>): void {
     const bad: string[] = [];
-    for (const [sessid, seq] of Object.entries(seqs)) {
+    for (const sessid of Object.keys(seqs)) {
+      const seq = seqs[sessid]!;
       const session = this.sessions.get(sessid);
       if (!session) continue;
       const result = this.ledger.ack(session, seq);
