@@ -30,7 +30,7 @@ export function noticeToChannel(ctx: GameContext, channel: string, line: string)
 function deliver(ctx: GameContext, channel: string, line: string, fromLinkId?: number, speaker?: Speaker): void {
   const members = ctx.db.membersOf(channel);
   const text = `[${channel}] ${line}`;
-  for (const s of players(ctx)) if (members.has(s.uid as number)) ctx.game.msg(s, text);
+  ctx.game.msgMany(players(ctx).filter((s) => members.has(s.uid as number)), text);
   const links = linksFor(ctx, channel);
   if (links.size === 0) return;
   const instruction = speaker

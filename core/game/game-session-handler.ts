@@ -111,9 +111,33 @@ export class GameSessionHandler {
     return this.link.send({ op: "data-out", sessid, cmds });
   }
 
+  /**
+   * Sends the same output to many sessions (a channel line): one `data-out-many` message per frame's
+   * worth of session ids instead of a `data-out` each, so the output is encoded once here and
+   * prepared once by the portal. False if the link was down (nothing sent).
+   */
+  msgMany(sessions: Iterable<GameSession | SessionId>, output: OutputSpec | CommandTuple[] | string): boolean {
+    const cmds = typeof output === "string" ? normalizeOutput({ text: output }) : Array.isArray(output) ? output : normalizeOutput(output);
+    const sessids: SessionId[] = [];
+    for (const s of sessions) sessids.push(typeof s === "string" ? s : s.sessid);
+    if (cmds.length === 0 || sessids.length === 0) return true;
+    const frameBudget = syncChunkBudget(this.limits.max_frame_bytes, 256 * 1024);
+    const cmdsSize = JSON.stringify(cmds).length;
+    let sent = true;
+    // Output too large to share a frame with a useful number of ids goes as one data-out each.
+    if (cmdsSize * 2 > frameBudget) {
+      for (const id of sessids) sent = this.msg(id, cmds) && sent;
+      return sent;
+    }
+    for (const part of chunkBySize(sessids, (id) => id.length + 3, frameBudget - cmdsSize)) sent = this.link.send({ op: "data-out-many", sessids: part, cmds }) && sent;
+    return sent;
+  }
+
   /** Sends the same output to every session (or every logged-in one). */
   announce(output: OutputSpec | string, loggedInOnly = false): void {
-    for (const s of this.sessions.values()) if (!loggedInOnly || s.logged_in) this.msg(s, output);
+    const targets: GameSession[] = [];
+    for (const s of this.sessions.values()) if (!loggedInOnly || s.logged_in) targets.push(s);
+    this.msgMany(targets, output);
   }
 
   login(session: GameSession, uid: number | string, uname: string | null = null): void {

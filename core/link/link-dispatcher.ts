@@ -31,6 +31,9 @@ export class LinkDispatcher {
       case "data-out":
         h.data_out(msg.sessid, msg.cmds);
         return;
+      case "data-out-many":
+        h.data_out_many(msg.sessids, msg.cmds);
+        return;
       case "login":
         h.server_logged_in(msg.sessid, msg.uid, msg.uname);
         return;

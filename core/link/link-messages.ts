@@ -43,6 +43,7 @@ export type GameToPortal =
   | { op: "ack"; seqs: Record<SessionId, number> }
   | { op: "server-connect"; id: number; path: string; config?: Record<string, unknown> }
   | { op: "data-out"; sessid: SessionId; cmds: CommandTuple[] }
+  | { op: "data-out-many"; sessids: SessionId[]; cmds: CommandTuple[] }
   | { op: "reload"; mode?: "reload" | "reset" }
   | { op: "shutdown"; scope?: "game" | "portal" }
   | { op: "status"; id: number }
@@ -83,6 +84,7 @@ const GAME_CHECKS: Record<GameOp, (m: Record<string, unknown>) => string | undef
   ack: (m) => (!isAcks(m.seqs) ? "seqs" : undefined),
   "server-connect": (m) => (!isId(m.id) ? "id" : !isStr(m.path) ? "path" : m.config !== undefined && !isObj(m.config) ? "config" : undefined),
   "data-out": (m) => (!isSessid(m.sessid) ? "sessid" : !isTuples(m.cmds) ? "cmds" : undefined),
+  "data-out-many": (m) => (!Array.isArray(m.sessids) || m.sessids.length === 0 || !m.sessids.every(isSessid) ? "sessids" : !isTuples(m.cmds) ? "cmds" : undefined),
   reload: (m) => (m.mode !== undefined && m.mode !== "reload" && m.mode !== "reset" ? "mode" : undefined),
   shutdown: (m) => (m.scope !== undefined && m.scope !== "game" && m.scope !== "portal" ? "scope" : undefined),
   status: (m) => (!isId(m.id) ? "id" : undefined),

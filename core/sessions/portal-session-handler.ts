@@ -212,6 +212,27 @@ export class PortalSessionHandler implements SessionHost {
     }
     const { ok, bad } = prepareTuples(commands);
     if (bad.length > 0) this.logger.warn({ code: ErrorCodes.BAD_OUTPUT, sessid, indexes: bad }, "malformed output instructions skipped");
+    this.deliver(session, ok);
+  }
+
+  /**
+   * The same output for many sessions (a channel line, an announcement): prepared once, sent to each
+   * session in the order given; unknown sessions are skipped, as in data_out. The prepared tuples are
+   * shared by all of them, so send_* methods must not modify what they are given (plugin contract).
+   */
+  data_out_many(sessids: readonly SessionId[], commands: readonly unknown[]): void {
+    const { ok, bad } = prepareTuples(commands);
+    if (bad.length > 0) this.logger.warn({ code: ErrorCodes.BAD_OUTPUT, sessids: sessids.length, indexes: bad }, "malformed output instructions skipped");
+    let unknown = 0;
+    for (const sessid of sessids) {
+      const session = this.sessions.get(sessid);
+      if (session) this.deliver(session, ok);
+      else unknown += 1;
+    }
+    if (unknown > 0) this.logger.debug({ code: ErrorCodes.UNKNOWN_SESSION, unknown }, "output for unknown sessions dropped");
+  }
+
+  private deliver(session: PortalSession, ok: CommandTuple[]): void {
     this.stats.commandsOut += ok.length;
     this.noteEcho(session, ok);
     dispatchOutput(session, ok, this.logger);

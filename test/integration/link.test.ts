@@ -325,6 +325,58 @@ describe("game link (integration, real TCP on 127.0.0.1)", function () {
     });
   });
 
+  describe("data-out-many: one output for many sessions", () => {
+    it("delivers it to each session named, in order, skips unknown ids, and refuses a bad sessids or cmds with PORTAL_ERR_LINK_MESSAGE", async () => {
+      const h = await startPortal();
+      const [a, b, c] = [connectSession(h), connectSession(h), connectSession(h)];
+      const peer = await authenticatedPeer(h);
+      peer.send(
+        { op: "data-out-many", sessids: [a.sessid, "portal:9:999", c.sessid], cmds: [["text", ["to a and c"], {}], ["prompt", ["> "], {}]] },
+        { op: "data-out-many", sessids: [], cmds: [["text", ["nobody"], {}]] },
+        { op: "data-out-many", sessids: [a.sessid, 7], cmds: [["text", ["bad id"], {}]] },
+        { op: "data-out-many", sessids: [b.sessid], cmds: "hello" },
+        { op: "data-out-many", sessids: [b.sessid], cmds: [["text", ["to b"], {}]] },
+      );
+      await waitFor(() => b.texts.includes("to b"), 2000, "the valid data-out-many after the bad ones");
+      expect(a.texts).to.deep.equal(["to a and c"]);
+      expect(c.texts).to.deep.equal(["to a and c"]);
+      expect(b.texts).to.deep.equal(["to b"]);
+      expect(a.sent.filter((x) => x.name === "prompt").map((x) => x.args[0])).to.deep.equal(["> "]);
+      const errors = peer.ofOp("error");
+      expect(errors.map((e) => [e.code, e.ref_op])).to.deep.equal(Array(3).fill(["PORTAL_ERR_LINK_MESSAGE", "data-out-many"]));
+      expect(errors.map((e) => (String(e.message).includes("sessids") ? "sessids" : String(e.message).includes("cmds") ? "cmds" : "?"))).to.deep.equal(["sessids", "sessids", "cmds"]);
+      expect(peer.closed).to.equal(false);
+    });
+
+    it("the SDK's announce and msgMany send one data-out-many per frame's worth of ids, and every session gets the line once", async () => {
+      // A small frame cap, so 300 sessions' ids need several messages.
+      const h = await startPortal({ link: { maxFrameBytes: 4096, maxServerDataBytes: 1024 } });
+      const sessions = Array.from({ length: 300 }, () => connectSession(h));
+      const calls: number[] = [];
+      const handler = h.portal.handler;
+      const original = handler.data_out_many.bind(handler);
+      handler.data_out_many = (ids, cmds) => {
+        calls.push(ids.length);
+        original(ids, cmds);
+      };
+      const { game } = startGame(h);
+      await waitFor(() => game.sessions.size === 300 && game.ready, 5000, "the game sees 300 sessions");
+      game.announce("hear ye");
+      await waitFor(() => sessions.every((s) => s.texts.includes("hear ye")), 5000, "every session hears the announcement");
+      expect(calls.length).to.be.greaterThan(1).and.lessThan(30);
+      expect(calls.reduce((x, y) => x + y, 0)).to.equal(300);
+      game.msgMany([sessions[0]!.sessid, sessions[299]!.sessid], { text: "two of you" });
+      await waitFor(() => sessions[299]!.texts.includes("two of you"), 2000, "msgMany to two sessions");
+      expect(sessions.filter((s) => s.texts.includes("two of you")).length).to.equal(2);
+      expect(sessions.every((s) => s.texts.filter((t) => t === "hear ye").length === 1)).to.equal(true);
+      // Output too large to share a frame goes as one data-out per session.
+      const big = "x".repeat(1500);
+      game.msgMany([sessions[1]!.sessid, sessions[2]!.sessid], big);
+      await waitFor(() => sessions[2]!.texts.includes(big), 2000, "a large line to two sessions");
+      expect(sessions[1]!.texts).to.include(big);
+    });
+  });
+
   describe("one game at a time", () => {
     it("a second authenticated game replaces the first, which gets PORTAL_ERR_LINK_REPLACED and is closed", async () => {
       const h = await startPortal();
