@@ -118,6 +118,22 @@ export function listeners(telnet: Record<string, unknown> | null = {}, web: Reco
  * `node --expose-gc --import abuse-probe.js`, its log kept as a tail plus counters, so 100 000s of
  * lines cost nothing.
  */
+/** The environment without PORTICO_* variables: a test portal gets only the settings its test gives it. */
+export function envWithoutPortico(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PORTICO_"))) as Record<string, string>;
+}
+
+/** Waits until a started portal is ready; kills it if it never is. */
+export async function readyOrKill<P extends { ready(): Promise<unknown>; kill(): Promise<unknown> }>(p: P): Promise<P> {
+  try {
+    await p.ready();
+  } catch (err) {
+    await p.kill();
+    throw err;
+  }
+  return p;
+}
+
 export class TorturePortal {
   readonly tail: string[] = [];
   readonly probes: Probe[] = [];
@@ -151,19 +167,12 @@ export class TorturePortal {
     const cwd = mkdtempSync(join(tmpdir(), "portico-torture-"));
     const full = { serverName: "Torture", link: { port: 0 }, admin: { port: 0 }, ...config };
     writeFileSync(join(cwd, "portico.config.json"), JSON.stringify(full, null, 2));
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PORTICO_"))) as Record<string, string>;
+    const clean = envWithoutPortico();
     // NODE_OPTIONS, not argv: the game process inherits it, so it can be probed too
     const child = spawn(process.execPath, ["--expose-gc", "--enable-source-maps", PORTICO_BIN, "start"], {
       cwd, env: { ...clean, NODE_OPTIONS: `--import=${PROBE}`, ...env }, stdio: ["ignore", "pipe", "pipe"],
     });
-    const p = new TorturePortal(child, cwd);
-    try {
-      await p.ready();
-    } catch (err) {
-      await p.kill();
-      throw err;
-    }
-    return p;
+    return readyOrKill(new TorturePortal(child, cwd));
   }
 
   get pid(): number {
@@ -219,7 +228,7 @@ export class TorturePortal {
     return this.byCode.get(code) ?? 0;
   }
 
-  private async ready(): Promise<void> {
+  async ready(): Promise<void> {
     const runtimeFile = join(this.cwd, "data", "portico.runtime.json");
     await waitFor(() => {
       if (this.child.exitCode !== null) throw new Error(`portico exited with ${this.child.exitCode}: ${this.tail.slice(-10).join("\n")}`);

@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import { sleep, waitFor } from "../../core/testing/wait-for.js";
 import { PORTICO_BIN } from "../support/portico-process.js";
 import { TelnetTestClient } from "../support/telnet-client.js";
-import { LONG, PASSWORD, TelnetPlayer, canary, percentile, report, scale } from "./abuse-support.js";
+import { LONG, PASSWORD, TelnetPlayer, canary, envWithoutPortico, percentile, readyOrKill, report, scale } from "./abuse-support.js";
 
 /**
  * Fault: the disk fills up. A real `portico start` (the default game, its better-sqlite3 accounts
@@ -79,20 +79,13 @@ class ConfinedPortico {
       serverName: "Torture", link: { port: 0 }, admin: { port: 0 }, limits: { maxConnectionRate: 0 },
       listeners: [{ plugin: "plugins.telnet.TelnetFactory", config: { host: "127.0.0.1", port: 0 } }],
     }));
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PORTICO_"))) as Record<string, string>;
+    const clean = envWithoutPortico();
     // unshare execs sh, which mounts and execs node: the child's pid is the portal's.
     const child = spawn("unshare", [...ns, "--", "sh", "-c", 'mount -t tmpfs -o size="$1",mode=0700 portico-fault "$2" || exit 97; shift 2; exec "$@"',
       "sh", String(bytes), join(cwd, "data"), process.execPath, "--enable-source-maps", PORTICO_BIN, "start"], {
       cwd, env: { ...clean, PORTICO_LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"],
     });
-    const p = new ConfinedPortico(child, cwd);
-    try {
-      await p.ready();
-    } catch (err) {
-      await p.kill();
-      throw err;
-    }
-    return p;
+    return readyOrKill(new ConfinedPortico(child, cwd));
   }
 
   get pid(): number {
@@ -104,7 +97,7 @@ class ConfinedPortico {
     return `/proc/${this.pid}/root${join(this.cwd, "data", name)}`;
   }
 
-  private async ready(): Promise<void> {
+  async ready(): Promise<void> {
     await waitFor(() => {
       if (this.child.exitCode !== null) throw new Error(`portico exited with ${this.child.exitCode}: ${this.output.slice(-10).join("\n")}`);
       return existsSync(this.data("portico.runtime.json")) && this.output.some((l) => l.includes("portico is running"));
