@@ -6,7 +6,7 @@
 // Short form by default (seconds, inside `npm test`); PORTICO_TORTURE=long runs the full numbers.
 // PORTICO_TORTURE_NOTES=<file> also appends every printed figure line to that file.
 import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { get as httpGet } from "node:http";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { sleep, waitFor } from "../../core/testing/wait-for.js";
 import { PORTICO_BIN, runCli, type CliResult } from "../support/portico-process.js";
+import { fdCount, fdLimit, procMemory } from "../support/proc-info.js";
 import { TelnetTestClient } from "../support/telnet-client.js";
 
 export const LONG = process.env.PORTICO_TORTURE === "long";
@@ -68,26 +69,8 @@ export function addressAt(block: number, i: number): string {
 
 // ---------------------------------------------------------------- /proc
 
-export function fdCount(pid: number): number {
-  try {
-    return readdirSync(`/proc/${pid}/fd`).length;
-  } catch {
-    return -1;
-  }
-}
-
-/** VmRSS and VmHWM (peak RSS) of a process, in bytes. */
-export function procMemory(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) * 1024;
-  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
-}
-
-/** The soft file-descriptor limit of this process (from /proc/self/limits). */
-export function fdLimit(): number {
-  const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync("/proc/self/limits", "utf8"));
-  return m?.[1] === "unlimited" ? Infinity : Number(m?.[1] ?? 1024);
-}
+// The /proc readers live in test/support/proc-info.ts (the benchmark uses them too).
+export { fdCount, fdLimit, procMemory };
 
 // ---------------------------------------------------------------- the portal
 
