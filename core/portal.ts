@@ -1,10 +1,13 @@
 import { container as rootContainer, type DependencyContainer } from "tsyringe";
-import { resolvePortalConfig, type PortalConfig } from "./config/portal-config.js";
+import { resolvePortalConfig, type ResolvedPortalConfig } from "./config/portal-config.js";
 import { ErrorCodes } from "./errors/error-codes.js";
 import { PortalError, errorMessage } from "./errors/portal-error.js";
 import { LinkDispatcher, type PortalControl } from "./link/link-dispatcher.js";
-import type { StopMode } from "./link/link-messages.js";
+import type { ClusterPortal, StopMode } from "./link/link-messages.js";
 import { LinkServer, type LinkServerEvents } from "./link/link-server.js";
+import { NatsGameChannel } from "./link/nats/nats-game-channel.js";
+import { natsCredentials, type NatsCredentials } from "./config/nats-credentials.js";
+import { hostname } from "node:os";
 import { JsonLineLogger, type Logger } from "./logging/logger.js";
 import { PluginRegistry } from "./plugins/plugin-registry.js";
 import { ProtocolLauncher } from "./plugins/protocol-launcher.js";
@@ -36,6 +39,8 @@ export interface PortalOptions {
   linkSecret?: string;
   /** Where plugin packages are resolved from (their node_modules); default the working directory. */
   resolvePluginsFrom?: string;
+  /** NATS credentials (link.transport "nats"); default from link.nats and PORTICO_NATS_* (see natsCredentials). */
+  natsCredentials?: NatsCredentials;
 }
 
 /**
@@ -43,28 +48,38 @@ export interface PortalOptions {
  * start() opens the link first, then the configured listeners; stop() undoes it in reverse.
  */
 export class Portal {
-  readonly config: PortalConfig;
+  readonly config: ResolvedPortalConfig;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly registry = new PluginRegistry();
   readonly startTime: number;
   private readonly dataDir: DataDir;
   private readonly scope: DependencyContainer;
-  private link: LinkServer | undefined;
+  private link: LinkServer | NatsGameChannel | undefined;
   private launcherImpl: ProtocolLauncher | undefined;
   private handlerImpl: PortalSessionHandler | undefined;
   private run = 0;
   /** How many times the game's link was lost, by error code ("clean" for a plain close); /metrics reports it. */
   readonly linkDrops = new Map<string, number>();
   private secret = "";
+  /** `cluster` requests waiting for the game's answer. */
+  private readonly clusterWaits = new Map<number, (portals: ClusterPortal[]) => void>();
+  private clusterIds = 0;
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
 
   constructor(private readonly options: PortalOptions = {}) {
-    this.config = resolvePortalConfig(options.config ?? {});
+    const config = resolvePortalConfig(options.config ?? {});
+    this.dataDir = new DataDir(config.dataDir);
+    // Over NATS, portals serving one game need different ids: without one in the config, this portal's own, kept in its data directory.
+    let portalId = config.portalId ?? "portal";
+    if (config.portalId === undefined && config.link.transport === "nats") {
+      this.dataDir.ensure();
+      portalId = this.dataDir.portalId(hostname());
+    }
+    this.config = { ...config, portalId };
     this.logger = options.logger ?? new JsonLineLogger(this.config.logLevel, { portal: this.config.portalId });
     this.clock = options.clock ?? systemClock;
     this.startTime = this.clock.now();
-    this.dataDir = new DataDir(this.config.dataDir);
     this.scope = (options.container ?? rootContainer).createChildContainer();
     for (const manifest of options.plugins ?? []) this.registry.register(manifest, "portal options");
   }
@@ -79,9 +94,14 @@ export class Portal {
     return this.launcherImpl;
   }
 
-  /** The bound link address (port 0 in config means a free port). */
+  /** The bound link address (port 0 in config means a free port); undefined over NATS. */
   get linkAddress(): { host: string; port: number } | undefined {
-    return this.link?.address;
+    return this.link instanceof LinkServer ? this.link.address : undefined;
+  }
+
+  /** Where the game finds this portal: the TCP link's address, or the NATS servers and subject prefix. */
+  get linkInfo(): Record<string, unknown> | undefined {
+    return this.link instanceof LinkServer ? { transport: "tcp", ...this.link.address } : this.link?.address;
   }
 
   /** True while a game is connected to the link (what /readyz and `portico_link_up` report). */
@@ -106,6 +126,26 @@ export class Portal {
     return true;
   }
 
+  /**
+   * The portals the linked game sees, with their session counts (`portico status --cluster`); null
+   * when no game is linked or it did not answer within `timeoutMs`.
+   */
+  clusterStatus(timeoutMs = 3000): Promise<ClusterPortal[] | null> {
+    if (!this.link?.connected) return Promise.resolve(null);
+    const id = ++this.clusterIds;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.clusterWaits.delete(id);
+        resolve(null);
+      }, timeoutMs);
+      this.clusterWaits.set(id, (portals) => {
+        clearTimeout(timer);
+        resolve(portals);
+      });
+      this.link!.send({ op: "cluster", id });
+    });
+  }
+
   async start(): Promise<void> {
     if (this.state !== "new") throw new PortalError(ErrorCodes.PORTAL_STATE, `portal cannot start from state ${this.state}`);
     this.state = "starting";
@@ -115,10 +155,31 @@ export class Portal {
     this.secret = secret;
     const info: PortalInfo = { portalId: this.config.portalId, serverName: this.config.serverName, startTime: this.startTime, dataDir: this.config.dataDir, version: PORTICO_VERSION };
 
-    const link = new LinkServer(this.config.link, secret, this.logger.child({ part: "link" }));
-    this.link = link;
+    const linkLogger = this.logger.child({ part: "link" });
+    let handlerConfig = this.config;
+    let link: LinkServer | NatsGameChannel;
+    if (this.config.link.transport === "nats") {
+      const nats = new NatsGameChannel({
+        link: this.config.link, credentials: this.options.natsCredentials ?? natsCredentials(this.config.link.nats),
+        portalId: this.config.portalId, portalRun: this.run, logger: linkLogger, clock: this.clock,
+      });
+      this.link = nats;
+      // NATS may carry less than link.maxFrameBytes (its max_payload): the game is told the smaller limit.
+      let maxFrameBytes: number;
+      try {
+        maxFrameBytes = await nats.connect();
+      } catch (err) {
+        await this.stop();
+        throw err;
+      }
+      handlerConfig = { ...this.config, link: { ...this.config.link, maxFrameBytes } };
+      link = nats;
+    } else {
+      link = new LinkServer(this.config.link, secret, linkLogger);
+      this.link = link;
+    }
     const handler = new PortalSessionHandler({
-      config: this.config, clock: this.clock, logger: this.logger.child({ part: "sessions" }),
+      config: handlerConfig, clock: this.clock, logger: this.logger.child({ part: "sessions" }),
       allocator: new SessidAllocator(this.config.portalId, this.run), channel: link,
     });
     const launcher = new ProtocolLauncher(this.scope, this.registry, { logger: this.logger, clock: this.clock, info, sessions: handler }, {
@@ -143,7 +204,7 @@ export class Portal {
 
     try {
       await link.start(events);
-      this.logger.info({ host: link.address?.host, port: link.address?.port, run: this.run }, "link listening");
+      this.logger.info({ ...this.linkInfo, run: this.run, portalId: this.config.portalId }, "link listening");
       await launcher.loadPackages();
       for (const listener of this.config.listeners) await this.launchListener(listener.plugin, listener.config);
     } catch (err) {
@@ -212,6 +273,11 @@ export class Portal {
         else void this.stop();
       },
       status: () => this.status(),
+      clusterReply: (id, portals) => {
+        const wait = this.clusterWaits.get(id);
+        this.clusterWaits.delete(id);
+        wait?.(portals);
+      },
     };
   }
 }

@@ -12,6 +12,7 @@ export const PEERS = [
   { pkg: "openssl", file: "/usr/bin/openssl" },
   { pkg: "ngircd", file: "/usr/sbin/ngircd" },
   { pkg: "chromium", file: "/usr/bin/chromium" },
+  { pkg: "nats-server", file: "/usr/sbin/nats-server" },
 ];
 
 const missing = PEERS.filter((p) => !existsSync(p.file));

@@ -20,6 +20,13 @@ const DEFAULT_GAME = fileURLToPath(new URL("../default-game/main.js", import.met
 export const CRASH_NOTICE = "The game stopped unexpectedly and is restarting. You stay connected; what you type will be delivered when it is back.";
 export const SHUTDOWN_NOTICE = "The server is shutting down. Goodbye!";
 
+/** How the supervised game finds the link: the TCP link's address, or NATS through the same config file (and PORTICO_NATS_* inherited). */
+export function gameLinkEnv(portal: Portal, configSource: string | null): Record<string, string> {
+  const link = portal.linkAddress;
+  if (link) return { PORTICO_LINK_HOST: link.host, PORTICO_LINK_PORT: String(link.port) };
+  return { PORTICO_LINK_TRANSPORT: "nats", ...(configSource !== null ? { PORTICO_CONFIG: configSource } : {}) };
+}
+
 /** `portico start`: the portal, the admin endpoint and the supervised game, in the foreground until stopped. */
 export async function startCommand(args: { configPath?: string }): Promise<void> {
   const { config, source, linkSecret } = loadAppConfig(args.configPath === undefined ? {} : { configPath: args.configPath });
@@ -105,11 +112,10 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
   try {
     await portal.start();
     if (config.game.enabled) {
-      const link = portal.linkAddress!;
       supervisor = new GameSupervisor({
         entry: config.game.entry || DEFAULT_GAME,
         env: {
-          PORTICO_LINK_HOST: link.host, PORTICO_LINK_PORT: String(link.port), PORTICO_DATA_DIR: config.dataDir,
+          ...gameLinkEnv(portal, source), PORTICO_DATA_DIR: config.dataDir,
           PORTICO_GAME_DB: config.game.db || join(config.dataDir, "game.sqlite"), PORTICO_SERVER_NAME: config.serverName,
           PORTICO_LOG_LEVEL: config.logLevel, ...(linkSecret !== undefined ? { PORTICO_LINK_SECRET: linkSecret } : {}),
         },

@@ -62,10 +62,24 @@ function section(raw: Record<string, unknown>, key: string): Record<string, unkn
   return v as Record<string, unknown>;
 }
 
+/** PORTICO_LINK_TRANSPORT, PORTICO_NATS_SERVERS (comma-separated) and PORTICO_NATS_PREFIX over the file's link settings. */
+function natsOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  const transport = envValue(env, "PORTICO_LINK_TRANSPORT");
+  if (transport !== undefined) section(raw, "link").transport = transport;
+  const servers = envValue(env, "PORTICO_NATS_SERVERS");
+  const prefix = envValue(env, "PORTICO_NATS_PREFIX");
+  if (servers === undefined && prefix === undefined) return;
+  const link = section(raw, "link");
+  const nats = section(link, "nats");
+  if (servers !== undefined) nats.servers = servers.split(",").map((x) => x.trim()).filter((x) => x !== "");
+  if (prefix !== undefined) nats.prefix = prefix;
+}
+
 /**
  * The CLI's configuration: portico.config.json (if present) over the defaults, then environment
  * overrides: PORTICO_TELNET_PORT, PORTICO_WEB_PORT, PORTICO_LINK_PORT, PORTICO_ADMIN_PORT,
- * PORTICO_DATA_DIR, PORTICO_LOG_LEVEL and PORTICO_LINK_SECRET — each also as NAME_FILE.
+ * PORTICO_DATA_DIR, PORTICO_LOG_LEVEL, PORTICO_LINK_SECRET, PORTICO_LINK_TRANSPORT, PORTICO_NATS_SERVERS and
+ * PORTICO_NATS_PREFIX — each also as NAME_FILE (PORTICO_NATS_USER, _PASSWORD and _TOKEN: natsCredentials).
  * A bad value throws PORTAL_ERR_CONFIG_INVALID naming the key (or the variable).
  */
 export function loadAppConfig(options: LoadOptions = {}): LoadedConfig {
@@ -109,6 +123,7 @@ export function loadAppConfig(options: LoadOptions = {}): LoadedConfig {
   if (dataDir !== undefined) raw.dataDir = dataDir;
   const logLevel = envValue(env, "PORTICO_LOG_LEVEL");
   if (logLevel !== undefined) raw.logLevel = logLevel;
+  natsOverrides(raw, env);
 
   let config: PortalConfig;
   try {

@@ -38,7 +38,29 @@ const messagesSchema = z.strictObject({
   inputDropped: message("The game has not taken your earlier input yet and your input buffer is full; this line was not kept: {line}", "for an input beyond limits.pendingInputMax, limits.inputRetainBytes or limits.inputRetainTotalBytes; {line} is filled in"),
 }).describe("Texts the portal sends to players; {servername} is filled in.");
 
+const natsTlsSchema = z.strictObject({
+  caFile: z.string().min(1).optional().describe("PEM file of the certificate authorities that signed the NATS server's certificate (else the system's)."),
+  certFile: z.string().min(1).optional().describe("PEM client certificate, for a server that verifies clients (with keyFile)."),
+  keyFile: z.string().min(1).optional().describe("PEM private key of certFile."),
+}).refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { path: ["keyFile"], message: "certFile and keyFile go together" })
+  .describe("Connect to NATS over TLS (present = on).");
+
+const natsSchema = z.strictObject({
+  servers: z.array(z.string().regex(/^(nats|tls):\/\/\S+$|^[^\s:/]+(:\d{1,5})?$/)).min(1).default(["nats://127.0.0.1:4222"]).describe("NATS server URLs (nats://host:port); several for a NATS cluster. PORTICO_NATS_SERVERS (comma-separated) overrides."),
+  prefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,7}$/).default("portico").describe("First tokens of every subject this game's link uses (one per game: two games on one NATS must differ). PORTICO_NATS_PREFIX overrides."),
+  user: z.string().min(1).optional().describe("NATS user name (with the password from passwordFile or PORTICO_NATS_PASSWORD(_FILE)). PORTICO_NATS_USER overrides."),
+  passwordFile: z.string().min(1).optional().describe("File holding the NATS password (one line). Passwords are never written in this file; PORTICO_NATS_PASSWORD or PORTICO_NATS_PASSWORD_FILE override."),
+  tokenFile: z.string().min(1).optional().describe("File holding a NATS authentication token, instead of user and password. PORTICO_NATS_TOKEN(_FILE) overrides."),
+  tls: natsTlsSchema.optional(),
+  name: z.string().regex(/^\S{1,64}$/).optional().describe("Connection name shown by the NATS server's monitoring; default portico-<portalId>."),
+  connectTimeoutMs: int(100, 600_000).default(5_000).describe("How long the first connection to NATS may take at start; past it the start fails (PORTAL_ERR_NATS_CONNECT)."),
+  reconnectWaitMs: int(50, 600_000).default(500).describe("Wait between attempts to reconnect to NATS after losing it (forever; the link waits meanwhile)."),
+  resendMs: int(20, 600_000).default(250).describe("A link frame the peer has not acknowledged this long is sent again (NATS may drop messages; duplicates are discarded by sequence number)."),
+}).describe("The game link over NATS (link.transport \"nats\"): several portals serving one game. See docs/scaling.md.");
+
 const linkSchema = z.strictObject({
+  transport: z.enum(["tcp", "nats"]).default("tcp").describe("\"tcp\": the game connects to this portal's link port (one machine). \"nats\": portals and the game meet on a NATS server (several portals, one game)."),
+  nats: natsSchema.prefault({}),
   host: host().default("127.0.0.1").describe("Address the game link listens on; keep it on loopback unless the game runs on another host."),
   port: port().default(4006).describe("Game link port; 0 picks a free port."),
   maxFrameBytes: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024).describe("Largest frame accepted or sent (bytes); the game must use the same limit."),
@@ -101,7 +123,7 @@ const logLevelSchema = z.enum(["debug", "info", "warn", "error"]);
 export const portalConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe("The JSON Schema of this file, for editors (see `portico config-schema`); ignored by the portal."),
-    portalId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default("portal").describe("Names this portal: the first part of every session id, sent to the game as portal_id."),
+    portalId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional().describe("Names this portal: the first part of every session id, sent to the game as portal_id. Unset: \"portal\" with the TCP link; with NATS, <host>-<4 hex> made once and kept in <dataDir>/portal-id. Portals serving one game must have different ids."),
     serverName: z.string().regex(/^.{1,80}$/).default("Portico").describe("Fills {servername} in messages; 1-80 characters, no line breaks."),
     dataDir: z.string().regex(/^.+$/).default("./data").describe("Directory for the portal's files, relative to the working directory; the game needs the same one."),
     limits: limitsSchema.prefault({}),
@@ -117,11 +139,14 @@ export const portalConfigSchema = z
   .transform(({ $schema: _ignored, ...config }) => config);
 
 export type PortalConfig = z.output<typeof portalConfigSchema>;
+/** A portal's configuration once its id is settled (see Portal: "portal", or over NATS its persisted own). */
+export type ResolvedPortalConfig = PortalConfig & { portalId: string };
 /** Limits on what clients may do. 0 disables a rate limit. */
 export type LimitsConfig = z.output<typeof limitsSchema>;
 /** Texts the portal itself sends to players. `{servername}` and `{seconds}` are filled in. */
 export type MessagesConfig = z.output<typeof messagesSchema>;
 export type LinkConfig = z.output<typeof linkSchema>;
+export type NatsLinkConfig = z.output<typeof natsSchema>;
 export type ListenerConfig = z.output<typeof listenerSchema>;
 /** The loopback admin endpoint (health, metrics, status, reload, stop) used by the CLI. */
 export type AdminConfig = z.output<typeof adminSchema>;

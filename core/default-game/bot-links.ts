@@ -32,10 +32,10 @@ const FEED_REFUSALS = new Set(["PORTAL_ERR_FEED_FETCH", "PORTAL_ERR_FEED_PARSE",
  * Asks the portal to start one link; returns what to tell the admin. With `validate` (a new feed link)
  * the bot fetches the feed once while starting, and `refused` says the URL is not a usable feed.
  */
-export async function startLink(ctx: GameContext, row: BotLinkRow, validate = false): Promise<{ ok: boolean; refused?: boolean; message: string }> {
+export async function startLink(ctx: GameContext, row: BotLinkRow, validate = false, portalId?: string): Promise<{ ok: boolean; refused?: boolean; message: string }> {
   const label = BOT_LABEL[row.kind];
   try {
-    await ctx.game.connectBot(BOT_FACTORIES[row.kind], validate ? { ...botConfig(row), validate: true } : botConfig(row));
+    await ctx.game.connectBot(BOT_FACTORIES[row.kind], validate ? { ...botConfig(row), validate: true } : botConfig(row), portalId);
     return { ok: true, message: `The ${label} link #${row.id} is starting.` };
   } catch (err) {
     const code = (err as { code?: unknown }).code;
@@ -50,18 +50,26 @@ export async function startLink(ctx: GameContext, row: BotLinkRow, validate = fa
   }
 }
 
+/** Links being started by restartSavedLinks in this process (several portals may sync at once). */
+const starting = new Set<number>();
+
 /**
- * Starts every saved link once per portal run: bots live in the portal, so after a game reload
- * they are still running, and only a new portal (a new run) needs them started again.
+ * Starts every saved link that is not running on any portal, once per portal run, on the portal
+ * that just synced: bots live in a portal, so after a game reload they are still running, and only
+ * a new portal (a new run) needs them started again. With several portals, the first to sync gets
+ * the links; a link whose portal goes away starts again when a portal starts a new run.
  */
 export async function restartSavedLinks(ctx: GameContext, portalId: string, portalRun: number): Promise<void> {
+  // One marker per portal id; "bots_started_for" (portal:run) is what versions before several portals kept.
+  const key = portalId === "portal" ? "bots_started_for" : `bots_started_for:${portalId}`;
   const marker = `${portalId}:${portalRun}`;
-  if (ctx.db.getMeta("bots_started_for") === marker) return;
-  ctx.db.setMeta("bots_started_for", marker);
+  if (ctx.db.getMeta(key) === marker) return;
+  ctx.db.setMeta(key, marker);
   const running = new Set(ctx.game.loggedIn().map((s) => s.uid));
   for (const row of ctx.db.listBotLinks()) {
-    if (running.has(`${row.kind}:${row.id}`)) continue;
-    const result = await startLink(ctx, row);
+    if (running.has(`${row.kind}:${row.id}`) || starting.has(row.id)) continue;
+    starting.add(row.id);
+    const result = await startLink(ctx, row, false, portalId).finally(() => starting.delete(row.id));
     ctx.log.info({ link: row.id, kind: row.kind, ok: result.ok }, result.ok ? "bot link started" : "bot link not started");
   }
 }

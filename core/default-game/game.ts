@@ -2,7 +2,7 @@
  * The default game, assembled: opens the store, connects to the portal through the SDK and wires
  * the callbacks. `main.ts` runs it as a process; tests call startDefaultGame() in-process.
  */
-import { ErrorCodes, GameSessionHandler, type GameSession, type GameSessionHandlerOptions, type Kwargs, type StopMode } from "../game/index.js";
+import { ErrorCodes, GameSessionHandler, type GameSession, type GameSessionHandlerOptions, type GameTransport, type Kwargs, type StopMode } from "../game/index.js";
 import { AccountService } from "./accounts.js";
 import { AttemptLimiter } from "./attempt-limiter.js";
 import { handleBotInput, restartSavedLinks } from "./bot-links.js";
@@ -17,8 +17,10 @@ import { accountOf, isBot, sessionsOfAccount, tellPlayers } from "./players.js";
 import { systemLine } from "./text.js";
 
 export interface DefaultGameOptions {
-  /** The portal's link address and secret (data/link.secret). */
+  /** The portal's link address and secret (data/link.secret); unused when `transport` is given. */
   link: { host?: string; port: number; secret: string; backoff?: GameSessionHandlerOptions["backoff"] };
+  /** How to reach the portals instead of the TCP link (NatsGameTransport for several portals). */
+  transport?: GameTransport;
   /** The SQLite file (its directory must exist). */
   dbPath: string;
   serverName?: string;
@@ -192,6 +194,7 @@ export function startDefaultGame(options: DefaultGameOptions): DefaultGame {
     port: options.link.port,
     secret: options.link.secret,
     backoff: options.link.backoff,
+    ...(options.transport ? { transport: options.transport } : {}),
     info: { name: "portico-default-game", server: ctx.settings.serverName },
     logger: log,
     callbacks: {

@@ -1,12 +1,14 @@
 /**
  * The default game as a process: `node dist/core/default-game/main.js`.
- * Env: PORTICO_LINK_HOST (127.0.0.1), PORTICO_LINK_PORT (4006), PORTICO_DATA_DIR (./data),
+ * Env: PORTICO_LINK_TRANSPORT (tcp; nats: the config file's link.nats and PORTICO_NATS_*, see docs/scaling.md),
+ * PORTICO_LINK_HOST (127.0.0.1), PORTICO_LINK_PORT (4006), PORTICO_DATA_DIR (./data),
  * PORTICO_LINK_SECRET (else read from <data dir>/link.secret), PORTICO_GAME_DB (<data dir>/game.sqlite), PORTICO_SERVER_NAME (Portico), PORTICO_LOG_LEVEL (info),
  * and the limits in env-settings.ts (PORTICO_GAME_ACCOUNT_MAX_FAILURES and the rest).
  * Start-up problems (no link secret, database cannot be opened) end it with one line on stderr and exit code 1.
  */
 import { join } from "node:path";
-import { readLinkSecret } from "../game/index.js";
+import { loadAppConfig } from "../config/load-config.js";
+import { NatsGameTransport, natsCredentials, readLinkSecret, type GameTransport } from "../game/index.js";
 import { limitsFromEnv } from "./env-settings.js";
 import { startDefaultGame, type DefaultGame } from "./game.js";
 import { JsonLogger, parseLogLevel } from "./log.js";
@@ -16,7 +18,22 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function main(): void {
+/**
+ * With PORTICO_LINK_TRANSPORT=nats: the NATS transport, from the config file (PORTICO_CONFIG, else
+ * ./portico.config.json) and the PORTICO_NATS_* variables; connected before the game starts, so bad
+ * credentials or an unreachable NATS end the process with one line.
+ */
+async function natsTransport(logger: JsonLogger, serverName: string): Promise<GameTransport> {
+  const { config } = loadAppConfig();
+  const transport = new NatsGameTransport({
+    nats: config.link.nats, credentials: natsCredentials(config.link.nats), link: config.link,
+    info: { name: "portico-default-game", server: serverName }, logger,
+  });
+  await transport.open();
+  return transport;
+}
+
+async function main(): Promise<void> {
   const env = process.env;
   const dataDir = env.PORTICO_DATA_DIR || "./data";
   const port = Number(env.PORTICO_LINK_PORT || 4006);
@@ -30,9 +47,12 @@ function main(): void {
     fail(err instanceof Error ? err.message : String(err));
   }
 
-  let secret: string;
+  const serverName = env.PORTICO_SERVER_NAME || "Portico";
+  let secret = "";
+  let transport: GameTransport | undefined;
   try {
-    secret = env.PORTICO_LINK_SECRET || readLinkSecret(dataDir);
+    if (env.PORTICO_LINK_TRANSPORT === "nats") transport = await natsTransport(logger, serverName);
+    else secret = env.PORTICO_LINK_SECRET || readLinkSecret(dataDir);
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err));
   }
@@ -41,8 +61,9 @@ function main(): void {
   try {
     game = startDefaultGame({
       link: { host: env.PORTICO_LINK_HOST || "127.0.0.1", port, secret },
+      ...(transport ? { transport } : {}),
       dbPath: env.PORTICO_GAME_DB || join(dataDir, "game.sqlite"),
-      serverName: env.PORTICO_SERVER_NAME || "Portico",
+      serverName,
       logger,
       ...limits,
       onExit: (code) => process.exit(code),
@@ -60,7 +81,7 @@ function main(): void {
   process.once("SIGINT", shutdown);
   // Run by the portal's supervisor with an IPC channel: when it closes, the portal is gone.
   if (process.send) process.once("disconnect", shutdown);
-  logger.info({ pid: process.pid, port }, "default game started");
+  logger.info({ pid: process.pid, ...(transport ? { transport: "nats" } : { port }) }, "default game started");
 }
 
-main();
+void main();

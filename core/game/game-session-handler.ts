@@ -7,8 +7,10 @@ import { normalizeOutput, type CommandTuple, type Kwargs, type OutputSpec } from
 import type { LaunchResult } from "../plugins/launcher.js";
 import type { SessionId, SyncData } from "../sessions/session-data.js";
 import { systemClock, type Clock, type TimerHandle } from "../time/clock.js";
-import { GameLinkClient, type GameLinkOptions } from "./game-link-client.js";
+import type { GameLinkOptions } from "./game-link-client.js";
 import { GameSession } from "./game-session.js";
+import { TcpGameTransport, type GameTransport } from "./game-transport.js";
+import { LogLimiter } from "../admin/log-limiter.js";
 
 /** What a game reacts to. Every callback is optional; exceptions in them are logged, never fatal. */
 export interface GameCallbacks {
@@ -24,11 +26,24 @@ export interface GameCallbacks {
   onSessionUpdate?(session: GameSession): void;
   /** The portal asks the game to stop (reload, reset or shutdown); hand back state and exit. */
   onStopRequested?(mode: StopMode): void;
-  /** The link dropped; the SDK reconnects by itself. */
-  onLinkDown?(): void;
+  /** The link to a portal dropped (`portalId`: the one it was, when known); the SDK reconnects by itself. */
+  onLinkDown?(info: { portalId: string | undefined }): void;
 }
 
-export interface GameSessionHandlerOptions extends GameLinkOptions {
+/** One portal as the game sees it (`portals()`, the cluster status). */
+export interface PortalView {
+  portal_id: string;
+  run: number;
+  linked: boolean;
+  sessions: number;
+  logged_in: number;
+}
+
+export interface GameSessionHandlerOptions extends Omit<GameLinkOptions, "secret"> {
+  /** The TCP link's secret (data/link.secret); not used with another `transport`. */
+  secret?: string;
+  /** How to reach the portals; default the TCP link to one portal (host, port, secret). */
+  transport?: GameTransport;
   callbacks?: GameCallbacks;
   /** How long connectBot/status wait for the portal's reply. */
   requestTimeoutMs?: number;
@@ -43,56 +58,75 @@ interface IncomingSync {
   fresh: Set<SessionId>;
 }
 
+/** What the SDK knows of one portal (keyed by the transport's key for it). */
+interface PortalState {
+  key: string;
+  /** The portal's id, from its portal-sync. */
+  portalId: string | undefined;
+  run: number;
+  limits: LinkLimits;
+  /** The newest announcement generation received from this portal (portal-sync, session-connect); a clean sync names it. */
+  generation: number;
+  synced: boolean;
+  incoming: IncomingSync | undefined;
+  /** This portal's sessions. */
+  sessions: Set<SessionId>;
+}
+
 interface Waiting {
+  portal: string;
   resolve(v: unknown): void;
   reject(e: Error): void;
   timer: TimerHandle;
 }
 
+const DEFAULT_LIMITS: LinkLimits = { max_frame_bytes: 16 * 1024 * 1024, max_server_data_bytes: 1024 * 1024 };
+
 /**
- * The game-side SDK: mirrors the portal's sessions, receives their input, and sends output,
- * logins, disconnects and bot requests back. Before a reload call handBack(); after the
- * reconnect every session returns with its state (including `server_data`).
+ * The game-side SDK: mirrors the sessions of every portal it is linked to (one over TCP, any number
+ * over NATS), receives their input, and sends output, logins, disconnects and bot requests back to
+ * the portal holding each session. Before a reload call handBack(); after the reconnect every
+ * session returns with its state (including `server_data`).
  */
 export class GameSessionHandler {
   readonly sessions = new Map<SessionId, GameSession>();
-  private readonly link: GameLinkClient;
+  private readonly transport: GameTransport;
+  private readonly portals = new Map<string, PortalState>();
+  /** Which portal (transport key) holds each session. */
+  private readonly sessionPortal = new Map<SessionId, string>();
   private readonly waiting = new Map<number, Waiting>();
   private readonly clock: Clock;
   private readonly logger: Logger | undefined;
+  private readonly foreign: LogLimiter;
   private nextId = 1;
-  private synced = false;
-  private incoming: IncomingSync | undefined;
   /** Highest input sequence number taken in, per session (kept across reconnects of this process, so a replay runs nothing twice). */
   private readonly inputSeen = new Map<SessionId, number>();
   /** Highest sequence number the portal knows this game took in, per session. */
   private readonly inputAcked = new Map<SessionId, number>();
-  /** The newest announcement generation received (portal-sync, session-connect); a clean sync names it. */
-  private generation = 0;
-  private limits: LinkLimits = { max_frame_bytes: 16 * 1024 * 1024, max_server_data_bytes: 1024 * 1024 };
   private inputPaused = false;
 
   constructor(private readonly options: GameSessionHandlerOptions) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger;
-    this.link = new GameLinkClient(options, {
-      frame: (msgs) => this.onFrame(msgs),
-      down: () => this.onDown(),
-    });
+    this.foreign = new LogLimiter(10_000, (n) => this.logger?.warn({ code: ErrorCodes.LINK_FOREIGN_SESSION, suppressed: n }, `${n} more messages naming another portal's sessions dropped`));
+    if (!options.transport && options.secret === undefined) throw new PortalError(ErrorCodes.LINK_AUTH, "the TCP link needs the portal's link secret (options.secret)");
+    this.transport = options.transport ?? new TcpGameTransport({ ...options, secret: options.secret! });
   }
 
-  /** True between a portal-sync and the next link drop. */
+  /** True while at least one portal is linked and synced. */
   get ready(): boolean {
-    return this.synced && this.link.connected;
+    for (const p of this.portals.values()) if (p.synced && this.transport.linked(p.key)) return true;
+    return false;
   }
 
   start(): void {
-    this.link.start();
+    this.transport.start({ frame: (portal, msgs) => this.onFrame(portal, msgs), down: (portal) => this.onDown(portal) });
   }
 
   async stop(): Promise<void> {
-    await this.link.stop();
-    this.failWaiting("the game stopped");
+    await this.transport.stop();
+    this.foreign.flush();
+    this.failWaiting(undefined, "the game stopped");
   }
 
   get(sessid: SessionId): GameSession | undefined {
@@ -103,37 +137,68 @@ export class GameSessionHandler {
     return [...this.sessions.values()].filter((s) => s.logged_in);
   }
 
+  /** The portal id holding a session (undefined when unknown). */
+  portalOf(session: GameSession | SessionId): string | undefined {
+    const key = this.sessionPortal.get(typeof session === "string" ? session : session.sessid);
+    return key === undefined ? undefined : this.portals.get(key)?.portalId;
+  }
+
+  /** Every portal this game is linked to (or was, until its link is declared down), with its session counts. */
+  portalViews(): PortalView[] {
+    const out: PortalView[] = [];
+    for (const p of this.portals.values()) {
+      let loggedIn = 0;
+      for (const id of p.sessions) if (this.sessions.get(id)?.logged_in) loggedIn++;
+      out.push({ portal_id: p.portalId ?? p.key, run: p.run, linked: p.synced && this.transport.linked(p.key), sessions: p.sessions.size, logged_in: loggedIn });
+    }
+    return out.sort((a, b) => a.portal_id.localeCompare(b.portal_id));
+  }
+
   /** Sends output: keyword form (`{ text: "hi", prompt: "> " }`) or ready tuples. */
   msg(session: GameSession | SessionId, output: OutputSpec | CommandTuple[] | string): boolean {
     const sessid = typeof session === "string" ? session : session.sessid;
-    const cmds = typeof output === "string" ? normalizeOutput({ text: output }) : Array.isArray(output) ? output : normalizeOutput(output);
+    const cmds = toTuples(output);
     if (cmds.length === 0) return true;
-    return this.link.send({ op: "data-out", sessid, cmds });
+    return this.sendTo(sessid, { op: "data-out", sessid, cmds });
   }
 
   /**
-   * Sends the same output to many sessions (a channel line): one `data-out-many` message per frame's
-   * worth of session ids instead of a `data-out` each, so the output is encoded once here and
-   * prepared once by the portal. False if the link was down (nothing sent).
+   * Sends the same output to many sessions (a channel line): per portal, one `data-out-many` message
+   * per frame's worth of session ids instead of a `data-out` each, so the output is encoded once here
+   * and prepared once by each portal. False if a portal's link was down (nothing sent to it).
    */
   msgMany(sessions: Iterable<GameSession | SessionId>, output: OutputSpec | CommandTuple[] | string): boolean {
-    const cmds = typeof output === "string" ? normalizeOutput({ text: output }) : Array.isArray(output) ? output : normalizeOutput(output);
-    const sessids: SessionId[] = [];
-    for (const s of sessions) sessids.push(typeof s === "string" ? s : s.sessid);
-    if (cmds.length === 0 || sessids.length === 0) return true;
-    const frameBudget = syncChunkBudget(this.limits.max_frame_bytes, 256 * 1024);
+    const cmds = toTuples(output);
+    const byPortal = new Map<string, SessionId[]>();
+    for (const s of sessions) {
+      const sessid = typeof s === "string" ? s : s.sessid;
+      const key = this.keyFor(sessid);
+      if (key === undefined) continue;
+      let list = byPortal.get(key);
+      if (!list) byPortal.set(key, (list = []));
+      list.push(sessid);
+    }
+    if (cmds.length === 0) return true;
+    let sent = true;
+    for (const [key, sessids] of byPortal) sent = this.sendMany(key, sessids, cmds) && sent;
+    return sent;
+  }
+
+  private sendMany(key: string, sessids: SessionId[], cmds: CommandTuple[]): boolean {
+    const limits = this.portals.get(key)?.limits ?? DEFAULT_LIMITS;
+    const frameBudget = syncChunkBudget(limits.max_frame_bytes, 256 * 1024);
     const cmdsSize = JSON.stringify(cmds).length;
     let sent = true;
     // Output too large to share a frame with a useful number of ids goes as one data-out each.
     if (cmdsSize * 2 > frameBudget) {
-      for (const id of sessids) sent = this.msg(id, cmds) && sent;
+      for (const id of sessids) sent = this.transport.send(key, { op: "data-out", sessid: id, cmds }) && sent;
       return sent;
     }
-    for (const part of chunkBySize(sessids, (id) => id.length + 3, frameBudget - cmdsSize)) sent = this.link.send({ op: "data-out-many", sessids: part, cmds }) && sent;
+    for (const part of chunkBySize(sessids, (id) => id.length + 3, frameBudget - cmdsSize)) sent = this.transport.send(key, { op: "data-out-many", sessids: part, cmds }) && sent;
     return sent;
   }
 
-  /** Sends the same output to every session (or every logged-in one). */
+  /** Sends the same output to every session (or every logged-in one), on every portal. */
   announce(output: OutputSpec | string, loggedInOnly = false): void {
     const targets: GameSession[] = [];
     for (const s of this.sessions.values()) if (!loggedInOnly || s.logged_in) targets.push(s);
@@ -144,104 +209,143 @@ export class GameSessionHandler {
     session.uid = uid;
     session.uname = uname;
     session.logged_in = true;
-    this.link.send({ op: "login", sessid: session.sessid, uid, uname });
+    this.sendTo(session.sessid, { op: "login", sessid: session.sessid, uid, uname });
   }
 
   disconnect(session: GameSession, reason?: string): void {
+    this.sendTo(session.sessid, reason === undefined ? { op: "disconnect", sessid: session.sessid } : { op: "disconnect", sessid: session.sessid, reason });
     this.forget(session.sessid);
-    this.link.send(reason === undefined ? { op: "disconnect", sessid: session.sessid } : { op: "disconnect", sessid: session.sessid, reason });
     this.safely("onDisconnect", () => this.options.callbacks?.onDisconnect?.(session));
   }
 
+  /** Disconnects every session on every portal. */
   disconnectAll(reason?: string): void {
     const all = [...this.sessions.values()];
     this.forgetAll();
-    this.link.send(reason === undefined ? { op: "disconnect-all" } : { op: "disconnect-all", reason });
+    for (const key of this.portals.keys()) this.transport.send(key, reason === undefined ? { op: "disconnect-all" } : { op: "disconnect-all", reason });
     for (const s of all) this.safely("onDisconnect", () => this.options.callbacks?.onDisconnect?.(s));
   }
 
   /**
-   * Sends one session's state to the portal (flags merged there). False when the link is down, or
+   * Sends one session's state to its portal (flags merged there). False when the link is down, or
    * when its server_data is over the portal's cap (then nothing is sent; PORTAL_ERR_SERVER_DATA_TOO_LARGE is logged).
    */
   syncSession(session: GameSession): boolean {
-    const { entry, refusal } = this.syncEntry(session);
+    const key = this.sessionPortal.get(session.sessid);
+    const { entry, refusal } = this.syncEntry(session, this.portals.get(key ?? "")?.limits ?? DEFAULT_LIMITS);
     if (refusal) {
       this.logger?.warn({ code: ErrorCodes.SERVER_DATA_TOO_LARGE, sessid: session.sessid }, refusal);
       return false;
     }
-    return this.link.send({ op: "session-sync", sessions: [entry], clean: false });
+    return this.sendTo(session.sessid, { op: "session-sync", sessions: [entry], clean: false });
   }
 
   /**
-   * Stops taking in input: from now on the portal keeps what players type (unacknowledged) and gives
+   * Stops taking in input: from now on the portals keep what players type (unacknowledged) and give
    * it to the next game process. Call it when you start shutting down for a reload, finish the work
-   * already taken in, then `handBack()`. It lasts until the link reconnects.
+   * already taken in, then `handBack()`. It lasts until a link reconnects.
    */
   pauseInput(): void {
     this.inputPaused = true;
   }
 
   /**
-   * Hands every session's state to the portal (a clean sync, in parts when large: the portal drops
-   * sessions this game no longer has, but never one announced after the newest announcement this
-   * game received). Pauses input first. Resolves when the portal confirms it took the whole state,
-   * so all output sent before it has reached the portal; rejects when the link is down, when the
-   * portal refused part of it, or when a session's server_data is over the portal's cap (that
-   * session keeps its previous server_data; the rest is handed back). Call before exiting for a reload.
+   * Hands every session's state to the portal holding it (a clean sync per portal, in parts when
+   * large: a portal drops sessions this game no longer has, but never one announced after the newest
+   * announcement this game received from it). Pauses input first. Resolves when every linked portal
+   * confirms it took the whole state, so all output sent before it has reached them; rejects when no
+   * portal is linked, when a portal refused part of it or could not be reached, or when a session's
+   * server_data is over the portal's cap (that session keeps its previous server_data; the rest is
+   * handed back). Call before exiting for a reload.
    */
   async handBack(): Promise<void> {
     this.pauseInput();
-    if (!this.link.connected) throw new PortalError(ErrorCodes.LINK_DOWN, "portal link is down; state not handed back");
+    const linked = [...this.portals.values()].filter((p) => p.synced && this.transport.linked(p.key));
+    if (linked.length === 0) throw new PortalError(ErrorCodes.LINK_DOWN, "portal link is down; state not handed back");
     const refused: string[] = [];
-    const entries = [...this.sessions.values()].map((s) => {
-      const { entry, refusal } = this.syncEntry(s);
-      if (refusal) refused.push(`${s.sessid}: ${refusal}`);
-      return entry;
-    });
-    const parts = chunkBySize(entries, (e) => JSON.stringify(e).length, syncChunkBudget(this.limits.max_frame_bytes, 256 * 1024));
-    if (parts.length === 0) parts.push([]);
-    const gen = this.generation;
-    for (const part of parts.slice(0, -1)) this.link.send({ op: "session-sync", sessions: part, clean: true, gen, more: true });
-    await this.request((id) => ({ op: "session-sync", sessions: parts[parts.length - 1]!, clean: true, gen, id }));
+    const results = await Promise.allSettled(linked.map((p) => this.handBackTo(p, refused)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
     if (refused.length > 0) {
       throw new PortalError(ErrorCodes.SERVER_DATA_TOO_LARGE, `state handed back except server_data of ${refused.length} session(s): ${refused.slice(0, 5).join("; ")}`);
     }
   }
 
-  /** Asks the portal to start a protocol plugin by dotted path (an IRC bot, an RSS feed, ...). */
-  connectBot(path: string, config: Record<string, unknown> = {}): Promise<LaunchResult> {
-    return this.request<LaunchResult>((id) => ({ op: "server-connect", id, path, config }));
+  private async handBackTo(portal: PortalState, refused: string[]): Promise<void> {
+    const entries: (Partial<SyncData> & { sessid: SessionId })[] = [];
+    for (const id of portal.sessions) {
+      const s = this.sessions.get(id);
+      if (!s) continue;
+      const { entry, refusal } = this.syncEntry(s, portal.limits);
+      if (refusal) refused.push(`${s.sessid}: ${refusal}`);
+      entries.push(entry);
+    }
+    const parts = chunkBySize(entries, (e) => JSON.stringify(e).length, syncChunkBudget(portal.limits.max_frame_bytes, 256 * 1024));
+    if (parts.length === 0) parts.push([]);
+    const gen = portal.generation;
+    for (const part of parts.slice(0, -1)) this.transport.send(portal.key, { op: "session-sync", sessions: part, clean: true, gen, more: true });
+    await this.request(portal.key, (id) => ({ op: "session-sync", sessions: parts[parts.length - 1]!, clean: true, gen, id }));
   }
 
-  status(): Promise<Record<string, unknown>> {
-    return this.request((id) => ({ op: "status", id }));
+  /**
+   * Asks a portal to start a protocol plugin by dotted path (an IRC bot, an RSS feed, ...): the portal
+   * with id `portalId`, else the first linked one.
+   */
+  connectBot(path: string, config: Record<string, unknown> = {}, portalId?: string): Promise<LaunchResult> {
+    return this.request<LaunchResult>(this.pick(portalId), (id) => ({ op: "server-connect", id, path, config }));
   }
 
-  /** Tells the portal this game is about to stop for a reload (so the next sync says "reload"). */
+  /** A portal's status (the one with id `portalId`, else the first linked one). */
+  status(portalId?: string): Promise<Record<string, unknown>> {
+    return this.request(this.pick(portalId), (id) => ({ op: "status", id }));
+  }
+
+  /** Tells every portal this game is about to stop for a reload (so their next sync says "reload"). */
   announceStop(mode: StopMode): void {
-    if (mode === "shutdown") this.link.send({ op: "shutdown", scope: "game" });
-    else this.link.send({ op: "reload", mode });
+    for (const key of this.portals.keys()) {
+      if (mode === "shutdown") this.transport.send(key, { op: "shutdown", scope: "game" });
+      else this.transport.send(key, { op: "reload", mode });
+    }
   }
 
-  /** Asks the portal itself to shut down. */
+  /** Asks the portals themselves to shut down (every linked one). */
   shutdownPortal(): void {
-    this.link.send({ op: "shutdown", scope: "portal" });
+    for (const key of this.portals.keys()) this.transport.send(key, { op: "shutdown", scope: "portal" });
+  }
+
+  /** The key of the portal with this id, or of the first linked portal; "" when none (a request then fails with PORTAL_ERR_LINK_DOWN). */
+  private pick(portalId: string | undefined): string {
+    for (const p of this.portals.values()) {
+      if (portalId !== undefined ? p.portalId === portalId : p.synced && this.transport.linked(p.key)) return p.key;
+    }
+    return "";
+  }
+
+  private sendTo(sessid: SessionId, msg: GameToPortal): boolean {
+    const key = this.keyFor(sessid);
+    return key !== undefined && this.transport.send(key, msg);
+  }
+
+  /** The portal holding a session; a session no portal holds goes to the only portal there is (which drops it, logged), or nowhere. */
+  private keyFor(sessid: SessionId): string | undefined {
+    const key = this.sessionPortal.get(sessid);
+    if (key !== undefined || this.portals.size !== 1) return key;
+    return this.portals.keys().next().value;
   }
 
   /** A session's sync entry; server_data over the portal's cap is left out (the portal keeps the previous one). */
-  private syncEntry(session: GameSession): { entry: Partial<SyncData> & { sessid: SessionId }; refusal?: string } {
+  private syncEntry(session: GameSession, limits: LinkLimits): { entry: Partial<SyncData> & { sessid: SessionId }; refusal?: string } {
     const entry = session.toSyncData();
     const bytes = Buffer.byteLength(JSON.stringify(entry.server_data));
-    if (bytes <= this.limits.max_server_data_bytes) return { entry };
+    if (bytes <= limits.max_server_data_bytes) return { entry };
     const { server_data: _left, ...rest } = entry;
-    return { entry: rest, refusal: `server_data of ${bytes} bytes is over the portal's limit of ${this.limits.max_server_data_bytes}` };
+    return { entry: rest, refusal: `server_data of ${bytes} bytes is over the portal's limit of ${limits.max_server_data_bytes}` };
   }
 
-  private request<T>(build: (id: number) => GameToPortal): Promise<T> {
+  private request<T>(portal: string, build: (id: number) => GameToPortal): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      if (!this.link.send(build(id))) {
+      if (!this.transport.send(portal, build(id))) {
         reject(new PortalError(ErrorCodes.LINK_DOWN, "portal link is down"));
         return;
       }
@@ -249,25 +353,91 @@ export class GameSessionHandler {
         this.waiting.delete(id);
         reject(new PortalError(ErrorCodes.LINK_TIMEOUT, `no reply from the portal within ${this.options.requestTimeoutMs ?? 30_000} ms`));
       }, this.options.requestTimeoutMs ?? 30_000);
-      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.waiting.set(id, { portal, resolve: resolve as (v: unknown) => void, reject, timer });
     });
   }
 
+  private portal(key: string): PortalState {
+    let p = this.portals.get(key);
+    if (!p) {
+      p = { key, portalId: undefined, run: 0, limits: DEFAULT_LIMITS, generation: 0, synced: false, incoming: undefined, sessions: new Set() };
+      this.portals.set(key, p);
+    }
+    return p;
+  }
+
   /**
-   * One frame from the portal. Its input is taken in first: new sequence numbers are recorded and
-   * acknowledged (written at once), and only then do the callbacks run, in message order. A crash in
-   * the middle of a frame therefore loses that frame's remaining input rather than running any
+   * One frame from a portal. Messages naming another portal's sessions are dropped first
+   * (PORTAL_ERR_LINK_FOREIGN_SESSION). Its input is then taken in: new sequence numbers are recorded
+   * and acknowledged (written at once), and only then do the callbacks run, in message order. A crash
+   * in the middle of a frame therefore loses that frame's remaining input rather than running any
    * input twice; input received while paused is neither taken in nor acknowledged.
    */
-  private onFrame(msgs: PortalToGame[]): void {
+  private onFrame(key: string, raw: PortalToGame[]): void {
+    const portal = this.portal(key);
+    const msgs = this.vet(portal, raw);
     // A new portal-sync (a reconnect) ends a pause: the portal replays what was not taken in.
     if (msgs.some((m) => m.op === "portal-sync")) this.inputPaused = false;
-    const fresh = this.inputPaused ? undefined : this.takeIn(msgs);
-    for (const msg of msgs) this.onMessage(msg, fresh);
+    const fresh = this.inputPaused ? undefined : this.takeIn(portal, msgs);
+    for (const msg of msgs) this.onMessage(portal, msg, fresh);
+  }
+
+  /** Whether `sessid` may be named by this portal: its own, or not (yet) anyone's and carrying its id. */
+  private mayClaim(portal: PortalState, sessid: SessionId, portalId = portal.portalId): boolean {
+    const owner = this.sessionPortal.get(sessid);
+    if (owner !== undefined) return owner === portal.key;
+    return portalId === undefined || sessid.startsWith(`${portalId}:`);
+  }
+
+  /** Drops (and reports) what a portal says about sessions that belong to another portal; claims the new ones it announces. */
+  private vet(portal: PortalState, msgs: PortalToGame[]): PortalToGame[] {
+    const out: PortalToGame[] = [];
+    let portalId = portal.incoming?.portalId ?? portal.portalId;
+    for (const msg of msgs) {
+      let sessid: SessionId | undefined;
+      switch (msg.op) {
+        case "portal-sync":
+          if (this.transport.keysArePortalIds && msg.portal_id !== portal.key) {
+            this.reportForeign(portal, `portal-sync naming portal "${String(msg.portal_id)}"`);
+            continue;
+          }
+          portalId = msg.portal_id;
+          break;
+        case "portal-sync-sessions": {
+          const sessions = msg.sessions.filter((e) => this.mayClaim(portal, e.sessid, portalId));
+          if (sessions.length < msg.sessions.length) this.reportForeign(portal, `${msg.sessions.length - sessions.length} session(s) in portal-sync-sessions`);
+          out.push(sessions.length === msg.sessions.length ? msg : { ...msg, sessions });
+          continue;
+        }
+        case "session-connect":
+          sessid = msg.session.sessid;
+          break;
+        case "session-connect-sync":
+          sessid = msg.session.sessid;
+          break;
+        case "session-disconnect":
+        case "data-in":
+          sessid = msg.sessid;
+          break;
+        default:
+          break;
+      }
+      if (sessid !== undefined && !this.mayClaim(portal, sessid, portalId)) {
+        this.reportForeign(portal, `${msg.op} for session ${sessid}`);
+        continue;
+      }
+      out.push(msg);
+    }
+    return out;
+  }
+
+  private reportForeign(portal: PortalState, what: string): void {
+    const from = portal.portalId ?? portal.key;
+    this.foreign.hit(from, () => this.logger?.warn({ code: ErrorCodes.LINK_FOREIGN_SESSION, portal: from }, `portal ${from} sent ${what} belonging to another portal; dropped`));
   }
 
   /** Records which tuples of the frame's data-in are new, acknowledges them, and returns them per message. */
-  private takeIn(msgs: PortalToGame[]): Map<PortalToGame, CommandTuple[]> {
+  private takeIn(portal: PortalState, msgs: PortalToGame[]): Map<PortalToGame, CommandTuple[]> {
     const fresh = new Map<PortalToGame, CommandTuple[]>();
     for (const msg of msgs) {
       if (msg.op === "session-connect") {
@@ -298,36 +468,38 @@ export class GameSessionHandler {
         any = true;
       }
     }
-    if (any && this.link.send({ op: "ack", seqs })) this.link.flush();
+    if (any && this.transport.send(portal.key, { op: "ack", seqs })) this.transport.flush(portal.key);
     return fresh;
   }
 
-  private onMessage(msg: PortalToGame, fresh: Map<PortalToGame, CommandTuple[]> | undefined): void {
+  private onMessage(portal: PortalState, msg: PortalToGame, fresh: Map<PortalToGame, CommandTuple[]> | undefined): void {
     const cb = this.options.callbacks ?? {};
     switch (msg.op) {
       case "portal-sync":
-        this.synced = false;
-        this.generation = Math.max(this.generation, msg.gen);
-        this.limits = msg.limits;
-        this.incoming = { mode: msg.mode, portalId: msg.portal_id, portalRun: msg.portal_run, entries: [], fresh: new Set() };
+        portal.synced = false;
+        portal.generation = Math.max(portal.generation, msg.gen);
+        portal.limits = msg.limits;
+        portal.incoming = { mode: msg.mode, portalId: msg.portal_id, portalRun: msg.portal_run, entries: [], fresh: new Set() };
         return;
       case "portal-sync-sessions":
-        if (!this.incoming) return;
-        for (const e of msg.sessions) this.incoming.entries.push(e);
-        for (const id of msg.fresh) this.incoming.fresh.add(id);
+        if (!portal.incoming) return;
+        for (const e of msg.sessions) portal.incoming.entries.push(e);
+        for (const id of msg.fresh) portal.incoming.fresh.add(id);
         return;
       case "portal-sync-end": {
-        const sync = this.incoming;
-        this.incoming = undefined;
+        const sync = portal.incoming;
+        portal.incoming = undefined;
         if (!sync) return;
-        this.generation = Math.max(this.generation, msg.gen);
-        this.applySync(sync.mode, sync.entries, sync.fresh, sync.portalId, sync.portalRun);
+        portal.generation = Math.max(portal.generation, msg.gen);
+        this.applySync(portal, sync);
         return;
       }
       case "session-connect": {
-        this.generation = Math.max(this.generation, msg.gen);
+        portal.generation = Math.max(portal.generation, msg.gen);
         const session = new GameSession(msg.session);
         this.sessions.set(session.sessid, session);
+        this.sessionPortal.set(session.sessid, portal.key);
+        portal.sessions.add(session.sessid);
         this.safely("onConnect", () => cb.onConnect?.(session));
         return;
       }
@@ -346,8 +518,8 @@ export class GameSessionHandler {
         return;
       }
       case "disconnect-all": {
-        const all = [...this.sessions.values()];
-        this.forgetAll();
+        const all = [...portal.sessions].map((id) => this.sessions.get(id)).filter((s): s is GameSession => s !== undefined);
+        for (const s of all) this.forget(s.sessid);
         for (const s of all) this.safely("onDisconnect", () => cb.onDisconnect?.(s));
         return;
       }
@@ -364,9 +536,12 @@ export class GameSessionHandler {
       case "server-stop":
         this.safely("onStopRequested", () => cb.onStopRequested?.(msg.mode));
         return;
+      case "cluster":
+        this.transport.send(portal.key, { op: "cluster-reply", id: msg.id, portals: this.portalViews() });
+        return;
       case "reply": {
         const w = this.waiting.get(msg.id);
-        if (!w) return;
+        if (!w || w.portal !== portal.key) return;
         this.waiting.delete(msg.id);
         this.clock.clearTimeout(w.timer);
         if (msg.ok) w.resolve(msg.result);
@@ -380,50 +555,78 @@ export class GameSessionHandler {
     }
   }
 
-  /** Replaces the session table with the portal's: stale entries go (no cross-wired ids after a portal restart). */
-  private applySync(mode: RestartMode, data: SyncEntry[], fresh: Set<SessionId>, portalId: string, portalRun: number): void {
+  /** Replaces this portal's sessions with what it handed over: stale entries go (no cross-wired ids after a portal restart). */
+  private applySync(portal: PortalState, sync: IncomingSync): void {
     const cb = this.options.callbacks ?? {};
-    const previous = this.sessions;
     const next = new Map<SessionId, GameSession>();
     const restored: GameSession[] = [];
     const added: GameSession[] = [];
-    for (const { input_seq: _seq, ...d } of data) {
+    for (const { input_seq: _seq, ...d } of sync.entries) {
       const session = new GameSession(d);
       next.set(session.sessid, session);
-      (fresh.has(session.sessid) ? added : restored).push(session);
+      (sync.fresh.has(session.sessid) ? added : restored).push(session);
     }
-    const gone = [...previous.values()].filter((s) => !next.has(s.sessid));
-    for (const id of [...this.inputSeen.keys()]) if (!next.has(id)) this.forget(id);
-    this.sessions.clear();
-    for (const [k, v] of next) this.sessions.set(k, v);
-    this.synced = true;
+    const gone: GameSession[] = [];
+    for (const id of [...portal.sessions]) {
+      if (next.has(id)) continue;
+      const s = this.sessions.get(id);
+      if (s) gone.push(s);
+      this.forget(id);
+    }
+    for (const [id, s] of next) {
+      this.sessions.set(id, s);
+      this.sessionPortal.set(id, portal.key);
+      portal.sessions.add(id);
+    }
+    portal.portalId = sync.portalId;
+    portal.run = sync.portalRun;
+    portal.synced = true;
     for (const s of gone) this.safely("onDisconnect", () => cb.onDisconnect?.(s));
-    this.safely("onSync", () => cb.onSync?.({ mode, restored, fresh: added, portalId, portalRun }));
+    this.safely("onSync", () => cb.onSync?.({ mode: sync.mode, restored, fresh: added, portalId: sync.portalId, portalRun: sync.portalRun }));
     for (const s of added) this.safely("onConnect", () => cb.onConnect?.(s));
   }
 
-  /** Drops a session's input bookkeeping (it is gone). */
+  /** Drops a session and its input bookkeeping (it is gone). */
   private forget(sessid: SessionId): void {
     this.sessions.delete(sessid);
     this.inputSeen.delete(sessid);
     this.inputAcked.delete(sessid);
+    const key = this.sessionPortal.get(sessid);
+    if (key !== undefined) this.portals.get(key)?.sessions.delete(sessid);
+    this.sessionPortal.delete(sessid);
   }
 
   private forgetAll(): void {
     this.sessions.clear();
     this.inputSeen.clear();
     this.inputAcked.clear();
+    this.sessionPortal.clear();
+    for (const p of this.portals.values()) p.sessions.clear();
   }
 
-  private onDown(): void {
-    this.synced = false;
-    this.incoming = undefined;
-    this.failWaiting("portal link went down");
-    this.safely("onLinkDown", () => this.options.callbacks?.onLinkDown?.());
+  /**
+   * A portal's link is down. Over TCP its sessions stay until the next portal-sync settles them; over
+   * NATS (declared down only after the heartbeat timeout) the portal is presumed gone: its sessions,
+   * and only its, are dropped.
+   */
+  private onDown(key: string): void {
+    const portal = this.portals.get(key);
+    if (!portal) return;
+    portal.synced = false;
+    portal.incoming = undefined;
+    this.failWaiting(key, "portal link went down");
+    if (this.transport.dropsSessionsOnDown) {
+      const gone = [...portal.sessions].map((id) => this.sessions.get(id)).filter((s): s is GameSession => s !== undefined);
+      for (const s of gone) this.forget(s.sessid);
+      this.portals.delete(key);
+      for (const s of gone) this.safely("onDisconnect", () => this.options.callbacks?.onDisconnect?.(s));
+    }
+    this.safely("onLinkDown", () => this.options.callbacks?.onLinkDown?.({ portalId: portal.portalId }));
   }
 
-  private failWaiting(why: string): void {
+  private failWaiting(portal: string | undefined, why: string): void {
     for (const [id, w] of this.waiting) {
+      if (portal !== undefined && w.portal !== portal) continue;
       this.clock.clearTimeout(w.timer);
       w.reject(new PortalError(ErrorCodes.LINK_DOWN, why));
       this.waiting.delete(id);
@@ -437,4 +640,8 @@ export class GameSessionHandler {
       this.logger?.error({ code: ErrorCodes.SESSION_CALLBACK, callback: what, err }, `${what} callback threw`);
     }
   }
+}
+
+function toTuples(output: OutputSpec | CommandTuple[] | string): CommandTuple[] {
+  return typeof output === "string" ? normalizeOutput({ text: output }) : Array.isArray(output) ? output : normalizeOutput(output);
 }

@@ -1,5 +1,8 @@
 /** The game-side SDK: what a Node game imports to talk to the portal. */
-export { GameSessionHandler, type GameCallbacks, type GameSessionHandlerOptions } from "./game-session-handler.js";
+export { GameSessionHandler, type GameCallbacks, type GameSessionHandlerOptions, type PortalView } from "./game-session-handler.js";
+export { TcpGameTransport, TCP_PORTAL, type GameTransport, type GameTransportEvents } from "./game-transport.js";
+export { NatsGameTransport, type NatsGameTransportOptions } from "./nats-game-transport.js";
+export { natsCredentials, type NatsCredentials } from "../config/nats-credentials.js";
 export { GameSession } from "./game-session.js";
 export { GameLinkClient, GAME_RECONNECT, type GameLinkOptions } from "./game-link-client.js";
 export { readLinkSecret } from "../state/data-dir.js";

@@ -24,3 +24,18 @@ export function chunkBySize<T>(items: readonly T[], sizeOf: (item: T) => number,
 export function syncChunkBudget(maxFrameBytes: number, batchMaxBytes: number): number {
   return Math.max(1024, Math.min(batchMaxBytes, Math.floor(maxFrameBytes / 4)));
 }
+
+/**
+ * Packs serialized messages into the batches of one frame each (`[a,b,...]`): about `batchMaxBytes`
+ * each, and, as lengths are counted in UTF-16 units, at most a third of the frame cap, which keeps
+ * any batch of several under the cap in bytes. A message alone in its batch may be larger.
+ */
+export function frameBatches(jsons: readonly string[], batchMaxBytes: number, maxFrameBytes: number): string[][] {
+  const limit = Math.min(batchMaxBytes, Math.floor(maxFrameBytes / 3));
+  return chunkBySize(jsons, (json) => json.length + 1, limit - 2);
+}
+
+/** Whether a serialized message fits a frame of `maxFrameBytes` (with its brackets); exact bytes counted only near the limit. */
+export function fitsFrame(json: string, maxFrameBytes: number): boolean {
+  return json.length * 3 + 2 <= maxFrameBytes || Buffer.byteLength(json) + 2 <= maxFrameBytes;
+}

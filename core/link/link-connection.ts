@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError, errorMessage } from "../errors/portal-error.js";
+import { fitsFrame, frameBatches } from "./chunks.js";
 import { FrameDecoder, encodeFrame } from "./frame-codec.js";
 
 export interface LinkConnectionOptions {
@@ -93,7 +94,7 @@ export class LinkConnection {
   send(msg: object, mayWaitMs = 0): void {
     if (this.isClosed) return;
     const json = JSON.stringify(msg);
-    if (json.length * 3 + 2 > this.frameLimit && Buffer.byteLength(json) + 2 > this.frameLimit) {
+    if (!fitsFrame(json, this.frameLimit)) {
       const op = (msg as { op?: unknown }).op;
       this.events.fault(new PortalError(ErrorCodes.LINK_FRAME, `message "${String(op)}" of ${Buffer.byteLength(json)} bytes exceeds maxFrameBytes; not sent`, { op }));
       return;
@@ -118,20 +119,7 @@ export class LinkConnection {
     const pending = this.outbox;
     this.outbox = [];
     this.outboxBytes = 0;
-    let batch: string[] = [];
-    let batchBytes = 2;
-    // Lengths are counted in UTF-16 units; a third of the frame cap keeps any batch of several under it in bytes.
-    const limit = Math.min(this.options.batchMaxBytes, Math.floor(this.frameLimit / 3));
-    for (const json of pending) {
-      if (batch.length > 0 && batchBytes + json.length + 1 > limit) {
-        this.write(batch);
-        batch = [];
-        batchBytes = 2;
-      }
-      batch.push(json);
-      batchBytes += json.length + 1;
-    }
-    if (batch.length > 0) this.write(batch);
+    for (const batch of frameBatches(pending, this.options.batchMaxBytes, this.frameLimit)) this.write(batch);
   }
 
   /** Sends what is pending, then ends the connection. */

@@ -4,7 +4,7 @@ import type { Logger } from "../logging/logger.js";
 import type { Launcher } from "../plugins/launcher.js";
 import type { PortalSessionHandler } from "../sessions/portal-session-handler.js";
 import type { GameChannel } from "./game-channel.js";
-import type { GameToPortal, StopMode } from "./link-messages.js";
+import type { ClusterPortal, GameToPortal, StopMode } from "./link-messages.js";
 
 export interface PortalControl {
   /** The game asked to be restarted (`reload`/`reset`) or stopped; a supervisor (if any) acts on it. */
@@ -13,6 +13,8 @@ export interface PortalControl {
   portalShutdownRequested(): void;
   /** Status for the `status` operation. */
   status(): Record<string, unknown>;
+  /** The game answered a `cluster` request (see Portal.clusterStatus). */
+  clusterReply(id: number, portals: ClusterPortal[]): void;
 }
 
 /** Maps each game → portal message to the handler or the portal. */
@@ -63,6 +65,9 @@ export class LinkDispatcher {
         return;
       case "status":
         this.channel.send({ op: "reply", id: msg.id, ok: true, result: this.control.status() });
+        return;
+      case "cluster-reply":
+        this.control.clusterReply(msg.id, msg.portals);
         return;
       case "hello":
       case "ping":

@@ -30,8 +30,12 @@ export type PortalToGame =
   | { op: "reply"; id: number; ok: true; result?: unknown }
   | { op: "reply"; id: number; ok: false; error: WireError }
   | { op: "error"; code: string; message: string; ref_op?: string }
+  | { op: "cluster"; id: number }
   | { op: "ping" }
   | { op: "pong" };
+
+/** One portal as the game sees it, in a cluster-reply. */
+export interface ClusterPortal { portal_id: string; run: number; linked: boolean; sessions: number; logged_in: number }
 
 /** Game → portal. */
 export type GameToPortal =
@@ -47,6 +51,7 @@ export type GameToPortal =
   | { op: "reload"; mode?: "reload" | "reset" }
   | { op: "shutdown"; scope?: "game" | "portal" }
   | { op: "status"; id: number }
+  | { op: "cluster-reply"; id: number; portals: ClusterPortal[] }
   | { op: "ping" }
   | { op: "pong" };
 
@@ -88,6 +93,7 @@ const GAME_CHECKS: Record<GameOp, (m: Record<string, unknown>) => string | undef
   reload: (m) => (m.mode !== undefined && m.mode !== "reload" && m.mode !== "reset" ? "mode" : undefined),
   shutdown: (m) => (m.scope !== undefined && m.scope !== "game" && m.scope !== "portal" ? "scope" : undefined),
   status: (m) => (!isId(m.id) ? "id" : undefined),
+  "cluster-reply": (m) => (!isId(m.id) ? "id" : !Array.isArray(m.portals) || m.portals.length > 10_000 || !m.portals.every((p) => isObj(p) && isStr(p.portal_id)) ? "portals" : undefined),
   ping: () => undefined,
   pong: () => undefined,
 };
@@ -106,7 +112,7 @@ export function parseGameMessage(raw: unknown): ParseResult<GameToPortal> {
 
 const PORTAL_OPS: ReadonlySet<string> = new Set<PortalOp>([
   "portal-sync", "portal-sync-sessions", "portal-sync-end", "session-connect", "session-connect-sync", "session-disconnect", "disconnect-all",
-  "data-in", "server-stop", "reply", "error", "ping", "pong",
+  "data-in", "server-stop", "reply", "error", "cluster", "ping", "pong",
 ]);
 
 /** Light check of what the portal sends (the game SDK trusts its authenticated portal beyond the op name). */

@@ -7,6 +7,7 @@ import type { Logger } from "../logging/logger.js";
 import { listenOrFail } from "../net/listen-or-fail.js";
 import { LinkConnection } from "./link-connection.js";
 import type { GameChannel } from "./game-channel.js";
+import { takeGameMessage } from "./game-message-intake.js";
 import { LINK_VERSION, parseGameMessage, type GameToPortal, type PortalToGame } from "./link-messages.js";
 
 export const NOT_PROTOCOL_REPLY =
@@ -209,25 +210,7 @@ export class LinkServer implements GameChannel {
 
   private onGameMessage(conn: LinkConnection, raw: unknown): void {
     if (conn !== this.game) return;
-    const parsed = parseGameMessage(raw);
-    if (!parsed.ok) {
-      const op = parsed.op;
-      const code = parsed.code === "unknown-op" ? ErrorCodes.LINK_UNKNOWN_OP : ErrorCodes.LINK_MESSAGE;
-      const message = parsed.code === "unknown-op" ? `unknown operation "${op}"` : `bad field "${parsed.field}" in ${op ?? "message"}`;
-      this.logger.warn({ code, op }, message);
-      conn.send(op ? { op: "error", code, message, ref_op: op } : { op: "error", code, message });
-      return;
-    }
-    if (parsed.msg.op === "hello") return;
-    try {
-      this.events.gameMessage(parsed.msg);
-    } catch (err) {
-      const e = err instanceof PortalError ? err : new PortalError(ErrorCodes.LINK_HANDLER, `handling ${parsed.msg.op} failed: ${String(err)}`);
-      // A coded refusal (e.g. a login for a session that just left) is a normal race, not a fault.
-      if (err instanceof PortalError) this.logger.warn({ code: e.code, op: parsed.msg.op }, e.message);
-      else this.logger.error({ code: e.code, op: parsed.msg.op, err }, e.message);
-      conn.send({ op: "error", code: e.code, message: e.message, ref_op: parsed.msg.op });
-    }
+    takeGameMessage(raw, (msg) => this.events.gameMessage(msg), (msg) => conn.send(msg), this.logger);
   }
 
   private reject(conn: LinkConnection, code: typeof ErrorCodes.LINK_AUTH | typeof ErrorCodes.LINK_VERSION, message: string): void {

@@ -18,7 +18,7 @@ import type { SessidAllocator } from "./sessid-allocator.js";
 import type { SessionHost } from "../plugins/plugin-port.js";
 
 export interface HandlerDeps {
-  config: Pick<PortalConfig, "limits" | "messages" | "serverName" | "portalId"> & { link?: Pick<PortalConfig["link"], "maxFrameBytes" | "batchMaxBytes" | "maxServerDataBytes"> };
+  config: Pick<PortalConfig, "limits" | "messages" | "serverName"> & { link?: Pick<PortalConfig["link"], "maxFrameBytes" | "batchMaxBytes" | "maxServerDataBytes"> };
   clock: Clock;
   logger: Logger;
   allocator: SessidAllocator;
@@ -373,7 +373,7 @@ export class PortalSessionHandler implements SessionHost {
       op: "portal-sync",
       version: LINK_VERSION,
       mode: this.runState.restartMode,
-      portal_id: this.deps.config.portalId,
+      portal_id: this.deps.allocator.portalId,
       portal_run: portalRun,
       portal_start_time: portalStartTime,
       gen,

@@ -4,6 +4,9 @@ import { randomBytes } from "node:crypto";
 import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError, errorMessage } from "../errors/portal-error.js";
 
+/** What a portal id may be (config key portalId). */
+export const PORTAL_ID = /^[A-Za-z0-9_-]{1,32}$/;
+
 /** Files the portal keeps in its data directory. */
 export class DataDir {
   constructor(readonly path: string) {}
@@ -53,6 +56,23 @@ export class DataDir {
     const run = previous + 1;
     this.writeAtomic("portal-run", `${run}\n`, 0o644);
     return run;
+  }
+
+  /**
+   * This portal's id when the config names none (over NATS, where portals serving one game must
+   * differ): `<host name>-<4 hex>`, made on the first start and kept in `portal-id`, so the id (and
+   * every session id it prefixes) stays the same across restarts of this portal.
+   */
+  portalId(hostname: string): string {
+    const existing = this.read("portal-id")?.trim();
+    if (existing !== undefined) {
+      if (PORTAL_ID.test(existing)) return existing;
+      throw new PortalError(ErrorCodes.DATA_DIR, `${this.file("portal-id")} is not a portal id (${JSON.stringify(existing.slice(0, 40))}); fix or delete it`, { path: this.file("portal-id") });
+    }
+    const host = hostname.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 27) || "portal";
+    const id = `${host}-${randomBytes(2).toString("hex")}`;
+    this.writeAtomic("portal-id", `${id}\n`, 0o644);
+    return id;
   }
 
   /** The link's shared secret, created (64 hex characters, mode 0600) on first start. */

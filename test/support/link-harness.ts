@@ -162,9 +162,9 @@ export function startGame(target: Pick<Harness, "port" | "secret">, extra: Parti
         rec.order.push(`input:${s.sessid}:${name === "text" ? String(args[0]).slice(0, 40) : name}`);
         callbacks.onInput?.(s, name, args, kwargs);
       },
-      onLinkDown: () => {
+      onLinkDown: (info) => {
         rec.linkDowns += 1;
-        callbacks.onLinkDown?.();
+        callbacks.onLinkDown?.(info);
       },
       onStopRequested: callbacks.onStopRequested,
       onSessionUpdate: callbacks.onSessionUpdate,

@@ -200,7 +200,7 @@ describe("PortalSessionHandler", () => {
   describe("server-connect (through the link dispatcher)", () => {
     it("starts a plugin by dotted path through the launcher and replies with its result", async () => {
       const h = noThrottle();
-      const dispatcher = new LinkDispatcher(h.handler, h.launcher, h.channel, { gameStopRequested() {}, portalShutdownRequested() {}, status: () => ({}) }, h.logger);
+      const dispatcher = new LinkDispatcher(h.handler, h.launcher, h.channel, { gameStopRequested() {}, portalShutdownRequested() {}, status: () => ({}), clusterReply() {} }, h.logger);
       dispatcher.handle({ op: "server-connect", id: 7, path: "plugins.irc.IrcBotFactory", config: { channel: "#test" } });
       dispatcher.handle({ op: "server-connect", id: 8, path: "plugins.rss.RssBotFactory" });
       await waitFor(() => h.channel.ofOp("reply").length === 2, 2000, "two replies");

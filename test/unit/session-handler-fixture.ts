@@ -101,7 +101,7 @@ export function makeHarness(opts: HarnessOptions = {}): Harness {
     config,
     clock,
     logger,
-    allocator: new SessidAllocator(config.portalId, opts.run ?? 1),
+    allocator: new SessidAllocator(config.portalId ?? "portal", opts.run ?? 1),
     channel,
   });
   channel.handler = handler;

@@ -1,0 +1,247 @@
+import { ErrorCodes } from "../../errors/error-codes.js";
+import { PortalError } from "../../errors/portal-error.js";
+import type { Clock, TimerHandle } from "../../time/clock.js";
+import { fitsFrame, frameBatches } from "../chunks.js";
+import type { Envelope, OutgoingEnvelope } from "./envelope.js";
+
+export interface EpochOptions {
+  /** The epoch's id, chosen by the portal when it accepted the game's hello; every envelope carries it. */
+  id: string;
+  /** Publishes one envelope to the peer (see encodeEnvelope). */
+  publish(env: OutgoingEnvelope): void;
+  clock: Clock;
+  maxFrameBytes: number;
+  batchMaxBytes: number;
+  heartbeatMs: number;
+  heartbeatTimeoutMs: number;
+  /** An unacknowledged frame is published again after this long. */
+  resendMs: number;
+  /** Unacknowledged bytes beyond this: the peer is not taking what we send (PORTAL_ERR_LINK_BACKPRESSURE). */
+  maxBufferedBytes: number;
+}
+
+export interface EpochEvents {
+  /** The messages of one data frame, in order, exactly once (ping and pong removed). */
+  frame(msgs: unknown[]): void;
+  /** A message that could not be sent (larger than a frame). */
+  fault(err: PortalError): void;
+  /** The epoch is over; `err` says why (timeout, backpressure, reset by the peer). Called once. */
+  closed(err?: PortalError): void;
+}
+
+/** Most unacknowledged bytes published again per resend round; the rest follow as acknowledgements arrive. */
+const RESEND_WINDOW_FRAMES = 64;
+/** Acknowledgements wait this long for a data frame to ride on. */
+const ACK_DELAY_MS = 5;
+
+interface SentFrame { s: number; m: string; bytes: number }
+
+/**
+ * One link epoch over a broker that may drop messages (NATS core): what a TCP connection is to the
+ * TCP link. Data frames are numbered from 1 in each direction; the receiver takes them strictly in
+ * order, discards duplicates, asks for a resend from the first missing one (`n`), and acknowledges
+ * the highest it took (`a`, on its next frame or alone). The sender keeps frames until acknowledged
+ * and publishes them again when no acknowledgement came for `resendMs`. So every message arrives
+ * once and in order, or the epoch ends (peer silent past the heartbeat timeout, or not taking what
+ * is sent) and both ends start a new one, as after a TCP reconnect.
+ */
+export class ReliableEpoch {
+  private nextSeq = 1;
+  private readonly unacked: SentFrame[] = [];
+  private unackedBytes = 0;
+  private lastAckProgress: number;
+  private expected = 1;
+  private ackOwed = false;
+  private ackTimer: TimerHandle | undefined;
+  private lastNak = { seq: 0, at: 0 };
+  private lastReceived: number;
+  private outbox: string[] = [];
+  private outboxBytes = 0;
+  private flushScheduled = false;
+  private lateFlush: TimerHandle | undefined;
+  private ticker: TimerHandle | undefined;
+  private paused = false;
+  private isClosed = false;
+  /** Counters for tests and status: frames published again, duplicates discarded, gaps seen. */
+  readonly stats = { resent: 0, duplicates: 0, gaps: 0 };
+
+  constructor(
+    private readonly options: EpochOptions,
+    private readonly events: EpochEvents,
+  ) {
+    this.lastReceived = options.clock.now();
+    this.lastAckProgress = this.lastReceived;
+    this.scheduleTick();
+  }
+
+  get id(): string {
+    return this.options.id;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Bytes sent and not yet acknowledged by the peer. */
+  get pendingBytes(): number {
+    return this.unackedBytes;
+  }
+
+  /** Queues a message; as on the TCP link, pending ones go out together at the end of the turn (or within `mayWaitMs`). */
+  send(msg: object, mayWaitMs = 0): void {
+    if (this.isClosed) return;
+    const json = JSON.stringify(msg);
+    if (!fitsFrame(json, this.options.maxFrameBytes - 64)) {
+      const op = (msg as { op?: unknown }).op;
+      this.events.fault(new PortalError(ErrorCodes.LINK_FRAME, `message "${String(op)}" of ${Buffer.byteLength(json)} bytes exceeds the frame limit; not sent`, { op }));
+      return;
+    }
+    this.outbox.push(json);
+    this.outboxBytes += json.length;
+    if (this.outboxBytes >= this.options.batchMaxBytes) this.flush();
+    else if (this.flushScheduled) return;
+    else if (mayWaitMs > 0) this.lateFlush ??= this.options.clock.setTimeout(() => this.flush(), mayWaitMs);
+    else {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Publishes everything queued now, as numbered data frames. */
+  flush(): void {
+    this.flushScheduled = false;
+    this.options.clock.clearTimeout(this.lateFlush);
+    this.lateFlush = undefined;
+    if (this.isClosed || this.outbox.length === 0) return;
+    const pending = this.outbox;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    for (const batch of frameBatches(pending, this.options.batchMaxBytes, this.options.maxFrameBytes - 64)) {
+      const frame: SentFrame = { s: this.nextSeq++, m: `[${batch.join(",")}]`, bytes: 0 };
+      frame.bytes = frame.m.length;
+      if (this.unacked.length === 0) this.lastAckProgress = this.options.clock.now();
+      this.unacked.push(frame);
+      this.unackedBytes += frame.bytes;
+      this.publishData(frame);
+    }
+    if (this.unackedBytes > this.options.maxBufferedBytes) {
+      this.close(new PortalError(ErrorCodes.LINK_BACKPRESSURE, `peer is not taking the link's frames: ${this.unackedBytes} bytes unacknowledged`, { bytes: this.unackedBytes }));
+    }
+  }
+
+  /** One envelope of this epoch from the peer. */
+  receive(env: Envelope): void {
+    if (this.isClosed) return;
+    this.lastReceived = this.options.clock.now();
+    if (env.a !== undefined) this.acknowledged(env.a);
+    if (env.n !== undefined) this.resendFrom(env.n);
+    if (env.s === undefined) return;
+    if (env.s < this.expected) {
+      this.stats.duplicates += 1;
+      this.owe();
+      return;
+    }
+    if (env.s > this.expected) {
+      this.stats.gaps += 1;
+      const now = this.options.clock.now();
+      if (this.lastNak.seq !== this.expected || now - this.lastNak.at >= this.options.resendMs) {
+        this.lastNak = { seq: this.expected, at: now };
+        this.options.publish({ e: this.id, a: this.expected - 1, n: this.expected });
+      }
+      return;
+    }
+    this.expected += 1;
+    this.owe();
+    const msgs: unknown[] = [];
+    for (const raw of env.m ?? []) {
+      const op = (raw as { op?: unknown } | null)?.op;
+      if (op === "ping") this.send({ op: "pong" });
+      else if (op !== "pong") msgs.push(raw);
+    }
+    if (msgs.length > 0) this.events.frame(msgs);
+  }
+
+  /** Our own broker connection is down: nothing can be heard, so the peer's silence does not count until resume(). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Our broker connection is back: the peer gets a whole heartbeat timeout from now, and what it has not acknowledged goes again. */
+  resume(): void {
+    this.paused = false;
+    this.lastReceived = this.options.clock.now();
+    this.resendFrom(this.unacked[0]?.s ?? this.nextSeq);
+  }
+
+  /** Ends the epoch (queued messages are published first unless `err` is given). */
+  close(err?: PortalError): void {
+    if (this.isClosed) return;
+    if (!err) this.flush();
+    this.isClosed = true;
+    this.options.clock.clearTimeout(this.ticker);
+    this.options.clock.clearTimeout(this.ackTimer);
+    this.options.clock.clearTimeout(this.lateFlush);
+    this.outbox = [];
+    this.unacked.length = 0;
+    this.unackedBytes = 0;
+    this.events.closed(err);
+  }
+
+  private publishData(frame: SentFrame): void {
+    this.ackOwed = false;
+    this.options.clock.clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    this.options.publish({ e: this.id, s: frame.s, a: this.expected - 1, m: frame.m });
+  }
+
+  private owe(): void {
+    this.ackOwed = true;
+    this.ackTimer ??= this.options.clock.setTimeout(() => {
+      this.ackTimer = undefined;
+      if (this.ackOwed && !this.isClosed) {
+        this.ackOwed = false;
+        this.options.publish({ e: this.id, a: this.expected - 1 });
+      }
+    }, ACK_DELAY_MS);
+  }
+
+  private acknowledged(upTo: number): void {
+    let progressed = false;
+    while (this.unacked.length > 0 && this.unacked[0]!.s <= upTo) {
+      this.unackedBytes -= this.unacked.shift()!.bytes;
+      progressed = true;
+    }
+    if (progressed) this.lastAckProgress = this.options.clock.now();
+  }
+
+  private resendFrom(seq: number): void {
+    let n = 0;
+    for (const frame of this.unacked) {
+      if (frame.s < seq) continue;
+      if (n++ >= RESEND_WINDOW_FRAMES) break;
+      this.stats.resent += 1;
+      this.publishData(frame);
+    }
+    if (n > 0) this.lastAckProgress = this.options.clock.now();
+  }
+
+  private scheduleTick(): void {
+    const every = Math.min(this.options.resendMs, this.options.heartbeatMs);
+    this.ticker = this.options.clock.setTimeout(() => {
+      this.tick();
+      if (!this.isClosed) this.scheduleTick();
+    }, every);
+  }
+
+  private tick(): void {
+    const now = this.options.clock.now();
+    if (this.paused) return;
+    const silentFor = now - this.lastReceived;
+    if (silentFor > this.options.heartbeatTimeoutMs) {
+      this.close(new PortalError(ErrorCodes.LINK_TIMEOUT, `link peer silent for more than ${this.options.heartbeatTimeoutMs} ms`));
+      return;
+    }
+    if (this.unacked.length > 0 && now - this.lastAckProgress >= this.options.resendMs) this.resendFrom(this.unacked[0]!.s);
+    if (silentFor >= this.options.heartbeatMs) this.send({ op: "ping" });
+  }
+}

@@ -1,0 +1,189 @@
+import { expect } from "chai";
+import { connect } from "@nats-io/transport-node";
+import { Portal } from "../../core/portal.js";
+import { ErrorCodes } from "../../core/errors/error-codes.js";
+import { GameSessionHandler, NatsGameTransport, type GameSession } from "../../core/game/index.js";
+import { resolvePortalConfig } from "../../core/config/portal-config.js";
+import { MemoryLogger, RecordingSession } from "../../core/testing/index.js";
+import { waitFor } from "../../core/testing/wait-for.js";
+import { tempDir } from "../support/link-harness.js";
+import { NatsServerProcess } from "../support/nats-server.js";
+
+// The link over a real nats-server (auth on), with portals and the game SDK in this process: several
+// portals, one game; what each side sees, faults of the broker, bad input on the subjects.
+
+const USER = "portico";
+const PASSWORD = "nats-test-password-1";
+
+interface Started {
+  nats: NatsServerProcess;
+  portals: Portal[];
+  games: GameSessionHandler[];
+}
+
+const started: Started = { nats: undefined as unknown as NatsServerProcess, portals: [], games: [] };
+
+function natsConfig(prefix = "portico-test", extra: Record<string, unknown> = {}) {
+  return { transport: "nats", heartbeatMs: 200, heartbeatTimeoutMs: 1500, nats: { servers: [started.nats.url], prefix, reconnectWaitMs: 100, resendMs: 100, ...extra } };
+}
+
+async function startPortal(portalId: string, opts: { prefix?: string; password?: string; link?: Record<string, unknown> } = {}): Promise<{ portal: Portal; logger: MemoryLogger }> {
+  const logger = new MemoryLogger();
+  const portal = new Portal({
+    config: { portalId, dataDir: tempDir(), link: { ...natsConfig(opts.prefix), ...opts.link }, limits: { maxConnectionRate: 0 } },
+    logger, plugins: [], natsCredentials: { user: USER, password: opts.password ?? PASSWORD },
+  });
+  started.portals.push(portal);
+  await portal.start();
+  return { portal, logger };
+}
+
+interface GameRec {
+  game: GameSessionHandler;
+  transport: NatsGameTransport;
+  logger: MemoryLogger;
+  inputs: { sessid: string; line: string }[];
+  syncs: { portalId: string; mode: string }[];
+  disconnects: string[];
+}
+
+function startGame(opts: { prefix?: string; password?: string; onInput?: (g: GameSessionHandler, s: GameSession, line: string) => void } = {}): GameRec {
+  const logger = new MemoryLogger();
+  const nats = resolvePortalConfig({ link: natsConfig(opts.prefix) }).link;
+  const transport = new NatsGameTransport({ nats: nats.nats, credentials: { user: USER, password: opts.password ?? PASSWORD }, link: nats, logger });
+  const rec: GameRec = { game: undefined as unknown as GameSessionHandler, transport, logger, inputs: [], syncs: [], disconnects: [] };
+  rec.game = new GameSessionHandler({
+    transport, logger,
+    callbacks: {
+      onInput: (s, _name, args) => {
+        rec.inputs.push({ sessid: s.sessid, line: String(args[0]) });
+        opts.onInput?.(rec.game, s, String(args[0]));
+      },
+      onSync: (info) => rec.syncs.push({ portalId: info.portalId, mode: info.mode }),
+      onDisconnect: (s) => rec.disconnects.push(s.sessid),
+    },
+  });
+  started.games.push(rec.game);
+  rec.game.start();
+  return rec;
+}
+
+function connectSession(portal: Portal): RecordingSession {
+  const s = new RecordingSession();
+  portal.handler.connect(s);
+  return s;
+}
+
+const linked = (rec: GameRec, ...ids: string[]) => () => ids.every((id) => rec.game.portalViews().some((p) => p.portal_id === id && p.linked));
+
+describe("game link over NATS (real nats-server, auth on, in-process portals and SDK)", function () {
+  this.timeout(30_000);
+
+  beforeEach(async () => {
+    started.nats = await NatsServerProcess.start({ user: USER, password: PASSWORD });
+  });
+
+  afterEach(async () => {
+    for (const g of started.games.splice(0)) await g.stop().catch(() => undefined);
+    for (const p of started.portals.splice(0)) await p.stop().catch(() => undefined);
+    await started.nats.dispose();
+  });
+
+  it("links one game with two portals: each portal's sessions, input acknowledged, output and msgMany routed to the right portal", async () => {
+    const a = await startPortal("alpha");
+    const b = await startPortal("beta");
+    const sa = connectSession(a.portal);
+    const rec = startGame({ onInput: (g, s, line) => g.msgMany(g.sessions.values(), `${s.sessid} said ${line}`) });
+    await waitFor(linked(rec, "alpha", "beta"), 5000, "game linked to both portals");
+    const sb = connectSession(b.portal);
+    await waitFor(() => rec.game.sessions.size === 2, 5000, "both sessions known");
+    expect(rec.game.portalOf(sa.sessid)).to.equal("alpha");
+    expect(rec.game.portalOf(sb.sessid)).to.equal("beta");
+    expect(rec.game.portalViews().map((p) => [p.portal_id, p.sessions])).to.deep.equal([["alpha", 1], ["beta", 1]]);
+
+    a.portal.handler.data_in(sa, [["text", ["hello from a"], {}]]);
+    b.portal.handler.data_in(sb, [["text", ["hello from b"], {}]]);
+    await waitFor(() => sa.texts.length === 2 && sb.texts.length === 2, 5000, "both players see both lines");
+    expect(sa.texts).to.have.members([`${sa.sessid} said hello from a`, `${sb.sessid} said hello from b`]);
+    expect(sb.texts).to.deep.equal(sa.texts);
+    await waitFor(() => a.portal.handler.pendingInputs === 0 && b.portal.handler.pendingInputs === 0, 3000, "input acknowledged on both portals");
+    expect(await a.portal.clusterStatus()).to.deep.equal([
+      { portal_id: "alpha", run: 1, linked: true, sessions: 1, logged_in: 0 },
+      { portal_id: "beta", run: 1, linked: true, sessions: 1, logged_in: 0 },
+    ]);
+  });
+
+  it("refuses wrong credentials: the portal's start fails with PORTAL_ERR_NATS_AUTH, so does the game's", async () => {
+    let err: unknown;
+    await startPortal("alpha", { password: "wrong" }).catch((e: unknown) => (err = e));
+    expect((err as { code?: string }).code).to.equal(ErrorCodes.NATS_AUTH);
+    const rec = startGame({ password: "wrong" });
+    let gameErr: unknown;
+    await rec.transport.open().catch((e: unknown) => (gameErr = e));
+    expect((gameErr as { code?: string }).code).to.equal(ErrorCodes.NATS_AUTH);
+  });
+
+  it("keeps two games on different prefixes apart", async () => {
+    const a = await startPortal("alpha", { prefix: "game-one" });
+    const b = await startPortal("alpha", { prefix: "game-two" });
+    const one = startGame({ prefix: "game-one" });
+    const two = startGame({ prefix: "game-two" });
+    connectSession(a.portal);
+    connectSession(b.portal);
+    connectSession(b.portal);
+    await waitFor(() => one.game.sessions.size === 1 && two.game.sessions.size === 2, 5000, "each game has its portal's sessions");
+    expect([...one.game.sessions.keys()].every((id) => a.portal.handler.get(id))).to.equal(true);
+    expect([...two.game.sessions.keys()].every((id) => b.portal.handler.get(id))).to.equal(true);
+  });
+
+  it("refuses a second live portal with the same id on one prefix (PORTAL_ERR_NATS_PORTAL_ID)", async () => {
+    await startPortal("alpha");
+    let err: unknown;
+    await startPortal("alpha").catch((e: unknown) => (err = e));
+    expect((err as { code?: string }).code).to.equal(ErrorCodes.NATS_PORTAL_ID);
+  });
+
+  it("survives nats-server down for 5 s: input typed meanwhile arrives once, output sent meanwhile arrives once, no re-sync", async () => {
+    const a = await startPortal("alpha", { link: { heartbeatTimeoutMs: 3000 } });
+    const rec = startGame({ onInput: (g, s, line) => g.msg(s, `echo ${line}`) });
+    const s = connectSession(a.portal);
+    await waitFor(() => rec.game.sessions.size === 1, 5000, "session known");
+    a.portal.handler.data_in(s, [["text", ["before"], {}]]);
+    await waitFor(() => s.texts.includes("echo before"), 3000, "echo before");
+    const down = started.nats.restart(5000);
+    await new Promise((r) => setTimeout(r, 1000));
+    for (let i = 0; i < 5; i++) a.portal.handler.data_in(s, [["text", [`during ${i}`], {}]]);
+    rec.game.msg(s.sessid, "game said during the outage");
+    await down;
+    await waitFor(() => s.texts.includes("echo during 4"), 10_000, "input typed during the outage answered");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(rec.inputs.map((x) => x.line)).to.deep.equal(["before", "during 0", "during 1", "during 2", "during 3", "during 4"]);
+    expect(s.texts.filter((t) => t === "game said during the outage")).to.have.length(1);
+    expect(rec.syncs).to.have.length(1);
+    expect(a.portal.handler.pendingInputs).to.equal(0);
+  });
+
+  it("drops bad input on the link's subjects with a coded warning; the link goes on", async () => {
+    const a = await startPortal("alpha", { link: { maxFrameBytes: 65_536, maxServerDataBytes: 16_384 } });
+    const rec = startGame({ onInput: (g, s, line) => g.msg(s, `echo ${line}`) });
+    const s = connectSession(a.portal);
+    await waitFor(() => rec.game.sessions.size === 1, 5000, "session known");
+    const nc = await connect({ servers: started.nats.url, user: USER, pass: PASSWORD });
+    try {
+      nc.publish("portico-test.portal.alpha", "not json");
+      nc.publish("portico-test.portal.alpha", JSON.stringify({ e: "x", s: 1, m: [] }));
+      nc.publish("portico-test.portal.alpha", JSON.stringify({ e: "x~1.1", s: 1, m: ["y".repeat(100_000)] }));
+      nc.publish(`portico-test.game.${rec.transport.gameId}.alpha`, JSON.stringify({ e: "nope" }));
+      // A rogue "portal" on the game's subject claims alpha's session (an epoch the game does not have: refused).
+      nc.publish(`portico-test.game.${rec.transport.gameId}.rogue`, JSON.stringify({ e: `${rec.transport.gameId}~1.1`, s: 1, m: [{ op: "data-in", sessid: s.sessid, seq: 99, cmds: [["text", ["spoofed"], {}]] }] }));
+      await nc.flush();
+    } finally {
+      await nc.close();
+    }
+    a.portal.handler.data_in(s, [["text", ["after"], {}]]);
+    await waitFor(() => s.texts.includes("echo after"), 3000, "link still works");
+    expect(rec.inputs.map((x) => x.line)).to.deep.equal(["after"]);
+    expect(a.logger.codes()).to.include.members([ErrorCodes.LINK_MESSAGE, ErrorCodes.LINK_FRAME]);
+    expect(rec.logger.codes()).to.include.members([ErrorCodes.LINK_MESSAGE, ErrorCodes.LINK_FOREIGN_SESSION]);
+  });
+});
