@@ -12,6 +12,8 @@ import { LogLimiter } from "./log-limiter.js";
 
 export interface AdminActions {
   status(): Record<string, unknown>;
+  /** The portals the linked game sees (GET /status/cluster); null when no game answered. */
+  cluster?(): Promise<unknown[] | null>;
   ready(): boolean;
   reload(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
@@ -169,7 +171,7 @@ export class AdminServer {
         return json(ready ? 200 : 503, { ready });
       }
       if (method === "GET" && url === "/metrics") return send(200, await this.registry.metrics(), this.registry.contentType);
-      const known = (method === "GET" && url === "/status") || (method === "POST" && (url === "/reload" || url === "/stop"));
+      const known = (method === "GET" && (url === "/status" || url === "/status/cluster")) || (method === "POST" && (url === "/reload" || url === "/stop"));
       if (!known) return json(404, { error: "not found" });
       if (!this.authorised(req)) {
         const remote = socket.remoteAddress;
@@ -178,6 +180,7 @@ export class AdminServer {
         return json(401, { error: "unauthorised", code: ErrorCodes.ADMIN_AUTH });
       }
       if (url === "/status") return json(200, this.actions.status());
+      if (url === "/status/cluster") return json(200, { portals: (await this.actions.cluster?.()) ?? null });
       if (url === "/reload") return json(200, { reloaded: true, ...(await this.actions.reload()) });
       json(202, { stopping: true });
       setImmediate(() => void this.actions.stop());

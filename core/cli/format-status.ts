@@ -1,3 +1,5 @@
+import type { ClusterPortal } from "../link/link-messages.js";
+
 /** Renders the admin /status answer for people. */
 export function formatStatus(s: Record<string, unknown>): string {
   const link = (s.link ?? {}) as { connected?: boolean; address?: { host: string; port: number }; restart_mode?: string };
@@ -22,5 +24,16 @@ export function formatStatus(s: Record<string, unknown>): string {
     lines.push(`  failed:    ${p.path}: [${error.code ?? "?"}] ${error.message ?? ""}`);
   }
   if (admin) lines.push(`  admin:     http://${admin.host}:${admin.port}`);
+  return lines.join("\n") + "\n";
+}
+
+/** Renders `portico status --cluster`: the portals the game sees, or why there is no answer. */
+export function formatCluster(portals: ClusterPortal[] | null): string {
+  if (portals === null) return "no game is linked to this portal, or it did not answer within 3 s\n";
+  const lines = [`the game sees ${portals.length} portal${portals.length === 1 ? "" : "s"}:`];
+  const width = Math.max(0, ...portals.map((p) => p.portal_id.length));
+  for (const p of portals) {
+    lines.push(`  ${p.portal_id.padEnd(width)}  run ${p.run}  ${p.linked ? "linked    " : "not linked"}  ${p.sessions} session${p.sessions === 1 ? "" : "s"} (${p.logged_in} logged in)`);
+  }
   return lines.join("\n") + "\n";
 }

@@ -7,7 +7,9 @@ import { readLinkSecret } from "../state/data-dir.js";
 import { adminRequest } from "./admin-client.js";
 import { adminCommand } from "./admin-command.js";
 import { configSchemaCommand, installedManifests } from "./config-schema-command.js";
-import { formatStatus } from "./format-status.js";
+import { formatCluster, formatStatus } from "./format-status.js";
+import { gameCommand } from "./game-command.js";
+import type { ClusterPortal } from "../link/link-messages.js";
 import { newPluginCommand } from "./new-plugin-command.js";
 import { readRuntime } from "./runtime-file.js";
 import { startCommand } from "./start-command.js";
@@ -16,9 +18,13 @@ const USAGE = `usage: portico <command> [--config <file>]
 
 commands:
   start            run the portal and the game in the foreground (Ctrl-C or "portico stop" ends it)
+  game             run only the game, supervised, linked to the portals over NATS (link.transport "nats";
+                   see docs/scaling.md); SIGHUP restarts it, Ctrl-C or SIGTERM stops it
   reload           restart the game process; players stay connected
   stop             tell players, stop the game and the portal
   status [--json]  sessions, bots, uptime, game pid, link state
+  status --cluster [--json]
+                   the portals the linked game sees, with their session counts
   config-schema [--out <file>]
                    print (or write) the JSON Schema of portico.config.json, for editor completion
   admin create <name> [--promote]
@@ -70,7 +76,18 @@ async function main(argv: string[]): Promise<number> {
       await startCommand(configPath === undefined ? {} : { configPath });
       return -1; // keeps running
     }
+    case "game": {
+      const configPath = option(args, "--config");
+      await gameCommand(configPath === undefined ? {} : { configPath });
+      return -1; // keeps running
+    }
     case "status": {
+      if (args.includes("--cluster")) {
+        const { portals } = (await talk(args, "GET", "/status/cluster")) as { portals: ClusterPortal[] | null };
+        if (args.includes("--json")) process.stdout.write(`${JSON.stringify({ portals }, null, 2)}\n`);
+        else process.stdout.write(formatCluster(portals));
+        return portals === null ? 1 : 0;
+      }
       const status = (await talk(args, "GET", "/status")) as Record<string, unknown>;
       process.stdout.write(args.includes("--json") ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
       return 0;

@@ -16,7 +16,7 @@ import { GameSupervisor } from "../supervisor/game-supervisor.js";
 import { systemClock } from "../time/clock.js";
 import { acquireLock, removeRuntime, writeRuntime } from "./runtime-file.js";
 
-const DEFAULT_GAME = fileURLToPath(new URL("../default-game/main.js", import.meta.url));
+export const DEFAULT_GAME = fileURLToPath(new URL("../default-game/main.js", import.meta.url));
 export const CRASH_NOTICE = "The game stopped unexpectedly and is restarting. You stay connected; what you type will be delivered when it is back.";
 export const SHUTDOWN_NOTICE = "The server is shutting down. Goodbye!";
 
@@ -58,12 +58,15 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
   process.on("unhandledRejection", (err) => logger.error({ code: ErrorCodes.UNCAUGHT, err }, `unhandled rejection: ${errorMessage(err)}`));
   let supervisor: GameSupervisor | undefined;
   let stopping: Promise<void> | undefined;
+  /** Games linked so far (a reload over NATS is done when the next one links). */
+  let gameLinks = 0;
 
   const portal = new Portal({
     config, logger, plugins: bundledPlugins, ...(linkSecret !== undefined ? { linkSecret } : {}),
     onGameStopRequested: (mode) => supervisor?.expectExit(mode),
     onShutdownRequested: () => void shutdown("the game asked for a shutdown"),
     onGameConnected: () => {
+      gameLinks += 1;
       supervisor?.markHealthy();
       supervisor?.gameLinked();
     },
@@ -75,11 +78,14 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
   async function reload(): Promise<{ game: "reloaded" | "not connected" | "not supervised" }> {
     logger.info({}, "reload requested");
     await portal.launcher.reloadAll();
-    if (!supervisor) return { game: "not supervised" };
-    await supervisor.reload();
+    const before = gameLinks;
+    if (!supervisor) {
+      // Over NATS the game runs elsewhere (portico game): it is asked over the link, and its own supervisor restarts it.
+      if (config.link.transport !== "nats" || !portal.requestGameStop("reload")) return { game: "not supervised" };
+    } else await supervisor.reload();
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
-      if (portal.gameConnected) return { game: "reloaded" };
+      if (portal.gameConnected && (supervisor || gameLinks > before)) return { game: "reloaded" };
       await new Promise((r) => setTimeout(r, 50));
     }
     return { game: "not connected" };
@@ -136,6 +142,7 @@ export async function startCommand(args: { configPath?: string }): Promise<void>
       });
       admin = new AdminServer(config.admin.host, config.admin.port, portal.linkSecret, registry, {
         status: () => ({ ...portal.status(), game: supervisor?.status() ?? null, admin: admin?.address ?? null }),
+        cluster: () => portal.clusterStatus(),
         ready: () => portal.gameConnected,
         reload: async () => reload(),
         stop: () => shutdown("stop requested through the admin endpoint"),

@@ -27,6 +27,8 @@ export interface DefaultGameOptions {
   logger?: GameLogger;
   /** Called once the game has stopped itself (@reload, @shutdown, a stop request); main.ts exits with the code. */
   onExit?: (code: number) => void;
+  /** Called when the game starts stopping for a reload, reset or shutdown (main.ts tells its supervisor, so the exit is not taken for a crash). */
+  onStopping?: (mode: StopMode) => void;
   /** Wait before answering a wrong password (default 1000 ms). */
   failDelayMs?: number;
   /** Failed logins per address within `failWindowMs` (default 5 per 5 minutes); 0 disables the limit. */
@@ -123,6 +125,7 @@ export function startDefaultGame(options: DefaultGameOptions): DefaultGame {
 
   const finish = async (handBack: StopMode | undefined, exitCode: number | undefined): Promise<void> => {
     stopping = true;
+    if (handBack) options.onStopping?.(handBack);
     // Input taken in before this point still runs (a reload loses nothing); what players type from
     // now on stays with the portal, unacknowledged, for the next game process.
     game.pauseInput();

@@ -67,6 +67,8 @@ async function main(): Promise<void> {
       logger,
       ...limits,
       onExit: (code) => process.exit(code),
+      // Under a supervisor (portico start or portico game), an exit after this is a reload or shutdown, not a crash.
+      onStopping: (mode) => process.send?.({ op: "stopping", mode }),
     });
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err));

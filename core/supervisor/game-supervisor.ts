@@ -165,6 +165,10 @@ export class GameSupervisor {
     relay(child.stderr, "warn");
     child.on("error", (err) => logger.error({ code: ErrorCodes.GAME_PROCESS, err }, `game process error: ${err.message}`));
     child.once("exit", (code, signal) => this.onExit(child, code, signal));
+    // The game says it is stopping for a reload or shutdown (over NATS the supervisor may not see the link's reload message).
+    child.on("message", (m: { op?: unknown; mode?: unknown }) => {
+      if (child === this.child && m?.op === "stopping" && (m.mode === "reload" || m.mode === "reset" || m.mode === "shutdown")) this.expectExit(m.mode);
+    });
     logger.info({ gamePid: child.pid, entry: this.options.entry }, "game process started");
     this.armWatchdog();
   }
