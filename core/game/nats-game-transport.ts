@@ -119,10 +119,8 @@ export class NatsGameTransport implements GameTransport {
     nc.subscribe(this.subjects.beacon, { callback: (err, msg) => { if (!err) this.onBeacon(readJson(msg.data, CONTROL_MAX_BYTES)); } });
     watchNats(nc, this.options.logger ?? silent, {
       down: () => { for (const l of this.links.values()) l.epoch.pause(); },
-      up: () => {
-        for (const l of this.links.values()) l.epoch.resume();
-        this.sayHello(this.subjects.hello);
-      },
+      // Linked portals resume their epochs (a hello now would make them start new ones); portals without a game beacon.
+      up: () => { for (const l of this.links.values()) l.epoch.resume(); },
     });
     this.sayHello(this.subjects.hello);
   }
@@ -140,7 +138,13 @@ export class NatsGameTransport implements GameTransport {
   /** A portal without a game says so every heartbeat; one this process is not linked to gets a hello (at most one per heartbeat). */
   private onBeacon(beacon: Record<string, unknown> | undefined): void {
     const portal = beacon?.portal_id;
-    if (beacon?.op !== "portal-here" || typeof portal !== "string" || !PORTAL_ID.test(portal) || this.linked(portal)) return;
+    if (beacon?.op !== "portal-here" || typeof portal !== "string" || !PORTAL_ID.test(portal)) return;
+    const current = this.links.get(portal);
+    if (current && !current.epoch.closed) {
+      // A portal beacons only without a game: if it says so with a new run, it restarted and its old epoch is gone for good.
+      if (current.epoch.id.slice(current.epoch.id.indexOf("~") + 1).split(".")[0] === String(beacon.run)) return;
+      current.epoch.close(new PortalError(ErrorCodes.LINK_DOWN, `portal ${portal} restarted (run ${String(beacon.run)})`));
+    }
     const now = this.clock.now();
     if (now - (this.hellos.get(portal) ?? 0) < this.link.heartbeatMs) return;
     if (this.hellos.size > 1024) this.hellos.clear();

@@ -113,6 +113,75 @@ describe("game link over NATS (real nats-server, auth on, in-process portals and
     ]);
   });
 
+  it("a portal cut off: after the heartbeat timeout the game drops only its sessions; the other portal notices nothing", async () => {
+    const a = await startPortal("alpha");
+    const b = await startPortal("beta");
+    const rec = startGame();
+    await waitFor(linked(rec, "alpha", "beta"), 5000, "game linked to both portals");
+    const sa = connectSession(a.portal);
+    const sb = connectSession(b.portal);
+    await waitFor(() => rec.game.sessions.size === 2, 5000, "both sessions known");
+    // Cut beta off NATS without a word (its connection closes; nothing is said on the link).
+    const cutAt = Date.now();
+    await (b.portal as unknown as { link: { nc: { close(): Promise<void> } } }).link.nc.close();
+    await waitFor(() => rec.disconnects.includes(sb.sessid), 5000, "beta's session dropped");
+    expect(Date.now() - cutAt).to.be.at.least(1000);
+    expect(rec.disconnects).to.deep.equal([sb.sessid]);
+    expect(rec.game.portalViews().map((p) => p.portal_id)).to.deep.equal(["alpha"]);
+    a.portal.handler.data_in(sa, [["text", ["still here"], {}]]);
+    await waitFor(() => rec.inputs.some((x) => x.line === "still here"), 3000, "alpha unaffected");
+    expect(rec.syncs.filter((x) => x.portalId === "alpha")).to.have.length(1);
+  });
+
+  it("a portal restarted (new run) while the game still has its old epoch is linked again at once, not after the timeout", async () => {
+    const dataDir = tempDir();
+    const logger = new MemoryLogger();
+    const make = () => new Portal({
+      config: { portalId: "alpha", dataDir, link: { ...natsConfig(), heartbeatTimeoutMs: 20_000 }, limits: { maxConnectionRate: 0 } },
+      logger, plugins: [], natsCredentials: { user: USER, password: PASSWORD },
+    });
+    const first = make();
+    started.portals.push(first);
+    await first.start();
+    const rec = startGame();
+    await waitFor(linked(rec, "alpha"), 5000, "linked to run 1");
+    await (first as unknown as { link: { nc: { close(): Promise<void> } } }).link.nc.close();
+    const second = make();
+    started.portals.push(second);
+    const t0 = Date.now();
+    await second.start();
+    await waitFor(() => rec.game.portalViews().some((p) => p.portal_id === "alpha" && p.run === 2 && p.linked), 5000, "linked to run 2");
+    expect(Date.now() - t0).to.be.below(5000);
+  });
+
+  it("a game reload: each portal gets its state back, the next game process restores every portal's sessions (mode reload) and gets the input typed in between once", async () => {
+    const a = await startPortal("alpha");
+    const b = await startPortal("beta");
+    const first = startGame();
+    await waitFor(linked(first, "alpha", "beta"), 5000, "first game linked");
+    const sa = connectSession(a.portal);
+    const sb = connectSession(b.portal);
+    await waitFor(() => first.game.sessions.size === 2, 5000, "both sessions known");
+    for (const s of first.game.sessions.values()) {
+      s.server_data = { room: `room of ${s.sessid}` };
+      first.game.login(s, s.sessid === sa.sessid ? 1 : 2, s.sessid === sa.sessid ? "alice" : "bob");
+    }
+    first.game.announceStop("reload");
+    await first.game.handBack();
+    await first.game.stop();
+    a.portal.handler.data_in(sa, [["text", ["typed between games"], {}]]);
+    b.portal.handler.data_in(sb, [["text", ["also between"], {}]]);
+    const second = startGame();
+    await waitFor(() => second.syncs.length === 2 && second.inputs.length === 2, 5000, "second game synced with both and got the input");
+    expect(second.syncs.map((x) => x.mode)).to.deep.equal(["reload", "reload"]);
+    expect(second.game.get(sa.sessid)?.server_data).to.deep.equal({ room: `room of ${sa.sessid}` });
+    expect(second.game.get(sb.sessid)?.uname).to.equal("bob");
+    expect(second.game.loggedIn()).to.have.length(2);
+    expect(second.inputs.map((x) => x.line).sort()).to.deep.equal(["also between", "typed between games"]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(second.inputs).to.have.length(2);
+  });
+
   it("refuses wrong credentials: the portal's start fails with PORTAL_ERR_NATS_AUTH, so does the game's", async () => {
     let err: unknown;
     await startPortal("alpha", { password: "wrong" }).catch((e: unknown) => (err = e));
