@@ -392,7 +392,8 @@ export class GameSessionHandler {
   /** Drops (and reports) what a portal says about sessions that belong to another portal; claims the new ones it announces. */
   private vet(portal: PortalState, msgs: PortalToGame[]): PortalToGame[] {
     const out: PortalToGame[] = [];
-    let portalId = portal.incoming?.portalId ?? portal.portalId;
+    // Keys that are portal ids name the portal even before its portal-sync (or when that was refused).
+    let portalId = portal.incoming?.portalId ?? portal.portalId ?? (this.transport.keysArePortalIds ? portal.key : undefined);
     for (const msg of msgs) {
       let sessid: SessionId | undefined;
       switch (msg.op) {

@@ -145,10 +145,19 @@ export class NatsGameTransport implements GameTransport {
       if (current.epoch.id.slice(current.epoch.id.indexOf("~") + 1).split(".")[0] === String(beacon.run)) return;
       current.epoch.close(new PortalError(ErrorCodes.LINK_DOWN, `portal ${portal} restarted (run ${String(beacon.run)})`));
     }
+    this.helloTo(portal);
+  }
+
+  /**
+   * Says hello to one portal, at most once per heartbeat: a portal resending frames of an epoch
+   * this process lost gets one reset and one hello, not one per frame (each hello would restart its epoch).
+   */
+  private helloTo(portal: string, lostEpoch?: string): void {
     const now = this.clock.now();
     if (now - (this.hellos.get(portal) ?? 0) < this.link.heartbeatMs) return;
     if (this.hellos.size > 1024) this.hellos.clear();
     this.hellos.set(portal, now);
+    if (lostEpoch !== undefined) this.publish(portal, { e: lostEpoch, r: "unknown epoch" });
     this.sayHello(this.subjects.portal(portal));
   }
 
@@ -162,7 +171,7 @@ export class NatsGameTransport implements GameTransport {
       if (env.e.endsWith("~0.0")) this.log("error", ErrorCodes.LINK_VERSION, `portal ${portal} refused this game: ${env.r}`);
       else if (current && current.epoch.id === env.e) {
         current.epoch.close(new PortalError(ErrorCodes.LINK_DOWN, `portal ${portal} ended the link: ${env.r}`));
-        this.sayHello(this.subjects.portal(portal));
+        this.helloTo(portal);
       }
       return;
     }
@@ -172,8 +181,7 @@ export class NatsGameTransport implements GameTransport {
     }
     if (env.s !== 1) {
       // An epoch this process does not have (it lost it, or never saw its start): the portal starts a new one on hello.
-      this.publish(portal, { e: env.e, r: "unknown epoch" });
-      this.sayHello(this.subjects.portal(portal));
+      this.helloTo(portal, env.e);
       return;
     }
     if (current) {

@@ -8,6 +8,7 @@ import { MemoryLogger, RecordingSession } from "../../core/testing/index.js";
 import { waitFor } from "../../core/testing/wait-for.js";
 import { tempDir } from "../support/link-harness.js";
 import { NatsServerProcess } from "../support/nats-server.js";
+import { TcpProxy } from "../support/tcp-proxy.js";
 
 // The link over a real nats-server (auth on), with portals and the game SDK in this process: several
 // portals, one game; what each side sees, faults of the broker, bad input on the subjects.
@@ -27,10 +28,11 @@ function natsConfig(prefix = "portico-test", extra: Record<string, unknown> = {}
   return { transport: "nats", heartbeatMs: 200, heartbeatTimeoutMs: 1500, nats: { servers: [started.nats.url], prefix, reconnectWaitMs: 100, resendMs: 100, ...extra } };
 }
 
-async function startPortal(portalId: string, opts: { prefix?: string; password?: string; link?: Record<string, unknown> } = {}): Promise<{ portal: Portal; logger: MemoryLogger }> {
+async function startPortal(portalId: string, opts: { prefix?: string; password?: string; link?: Record<string, unknown>; natsPort?: number } = {}): Promise<{ portal: Portal; logger: MemoryLogger }> {
   const logger = new MemoryLogger();
+  const link = { ...natsConfig(opts.prefix, opts.natsPort !== undefined ? { servers: [`nats://127.0.0.1:${opts.natsPort}`] } : {}), ...opts.link };
   const portal = new Portal({
-    config: { portalId, dataDir: tempDir(), link: { ...natsConfig(opts.prefix), ...opts.link }, limits: { maxConnectionRate: 0 } },
+    config: { portalId, dataDir: tempDir(), link, limits: { maxConnectionRate: 0 } },
     logger, plugins: [], natsCredentials: { user: USER, password: opts.password ?? PASSWORD },
   });
   started.portals.push(portal);
@@ -133,6 +135,31 @@ describe("game link over NATS (real nats-server, auth on, in-process portals and
     expect(rec.syncs.filter((x) => x.portalId === "alpha")).to.have.length(1);
   });
 
+  it("a portal cut off longer than the timeout and back: the game drops its sessions, then gets them back with the input typed meanwhile, once", async () => {
+    const proxy = await TcpProxy.start(started.nats.port);
+    try {
+      const a = await startPortal("alpha", { natsPort: proxy.port });
+      const b = await startPortal("beta");
+      const rec = startGame();
+      await waitFor(linked(rec, "alpha", "beta"), 5000, "game linked to both portals");
+      const sa = connectSession(a.portal);
+      const sb = connectSession(b.portal);
+      await waitFor(() => rec.game.sessions.size === 2, 5000, "both sessions known");
+      proxy.cut(3000);
+      await waitFor(() => rec.disconnects.includes(sa.sessid), 5000, "alpha's session dropped by the game");
+      expect(rec.disconnects).to.deep.equal([sa.sessid]);
+      a.portal.handler.data_in(sa, [["text", ["typed while cut off"], {}]]);
+      await waitFor(() => rec.game.get(sa.sessid) !== undefined, 10_000, "alpha's session back in the game");
+      await waitFor(() => rec.inputs.some((x) => x.line === "typed while cut off"), 5000, "input typed while cut off delivered");
+      await new Promise((r) => setTimeout(r, 500));
+      expect(rec.inputs.filter((x) => x.line === "typed while cut off")).to.have.length(1);
+      expect(rec.syncs.filter((x) => x.portalId === "beta")).to.have.length(1);
+      expect(rec.game.get(sb.sessid)).to.not.equal(undefined);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("a portal restarted (new run) while the game still has its old epoch is linked again at once, not after the timeout", async () => {
     const dataDir = tempDir();
     const logger = new MemoryLogger();
@@ -230,6 +257,34 @@ describe("game link over NATS (real nats-server, auth on, in-process portals and
     expect(s.texts.filter((t) => t === "game said during the outage")).to.have.length(1);
     expect(rec.syncs).to.have.length(1);
     expect(a.portal.handler.pendingInputs).to.equal(0);
+  });
+
+  it("replayed envelopes (both ways) change nothing: no output twice, no input twice, acknowledgements not applied again", async () => {
+    const a = await startPortal("alpha");
+    const rec = startGame({ onInput: (g, s, line) => g.msg(s, `echo ${line}`) });
+    const s = connectSession(a.portal);
+    await waitFor(() => rec.game.sessions.size === 1, 5000, "session known");
+    const nc = await connect({ servers: started.nats.url, user: USER, pass: PASSWORD });
+    try {
+      const captured: { subject: string; data: Uint8Array }[] = [];
+      nc.subscribe("portico-test.portal.alpha", { callback: (_e, m) => void captured.push({ subject: m.subject, data: m.data }) });
+      nc.subscribe("portico-test.game.>", { callback: (_e, m) => void captured.push({ subject: m.subject, data: m.data }) });
+      await nc.flush();
+      for (const line of ["one", "two", "three"]) a.portal.handler.data_in(s, [["text", [line], {}]]);
+      await waitFor(() => s.texts.length === 3 && a.portal.handler.pendingInputs === 0, 3000, "answered and acknowledged");
+      await new Promise((r) => setTimeout(r, 100));
+      expect(captured.length).to.be.above(3);
+      for (const m of captured) nc.publish(m.subject, m.data);
+      await nc.flush();
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      await nc.close();
+    }
+    expect(s.texts).to.deep.equal(["echo one", "echo two", "echo three"]);
+    expect(rec.inputs.map((x) => x.line)).to.deep.equal(["one", "two", "three"]);
+    expect(a.logger.codes()).to.not.include(ErrorCodes.LINK_ACK);
+    a.portal.handler.data_in(s, [["text", ["four"], {}]]);
+    await waitFor(() => s.texts.includes("echo four"), 3000, "the link goes on");
   });
 
   it("drops bad input on the link's subjects with a coded warning; the link goes on", async () => {

@@ -25,6 +25,8 @@ export interface NatsServerOptions {
   token?: string;
   maxPayloadBytes?: number;
   port?: number;
+  /** The inside of an `authorization { ... }` block as written (users with permissions), instead of user/password/token. */
+  authorization?: string;
 }
 
 export class NatsServerProcess {
@@ -150,7 +152,9 @@ export class NatsServerProcess {
 
 function renderConfig(port: number, opts: NatsServerOptions): string {
   const lines = [`listen: "127.0.0.1:${port}"`, `max_payload: ${opts.maxPayloadBytes ?? 8 * 1024 * 1024}`];
-  if (opts.user !== undefined) {
+  if (opts.authorization !== undefined) {
+    lines.push(`authorization {\n${opts.authorization}\n}`);
+  } else if (opts.user !== undefined) {
     lines.push(`authorization { user: ${JSON.stringify(opts.user)}, password: ${JSON.stringify(opts.password ?? "")} }`);
   } else if (opts.token !== undefined) {
     lines.push(`authorization { token: ${JSON.stringify(opts.token)} }`);

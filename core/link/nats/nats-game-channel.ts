@@ -41,6 +41,7 @@ export class NatsGameChannel implements GameChannel {
   private nc: NatsConnection | undefined;
   private epoch: ReliableEpoch | undefined;
   private epochCount = 0;
+  private epochOpenedAt = 0;
   private beaconTimer: TimerHandle | undefined;
   private reader: EnvelopeReader | undefined;
   private readonly subjects: NatsSubjects;
@@ -159,6 +160,8 @@ export class NatsGameChannel implements GameChannel {
     }
     const previous = this.epoch;
     if (previous && !previous.closed) {
+      // The same game's hello twice in a heartbeat (its broadcast and its answer to our beacon crossing): one epoch is enough.
+      if (epochGame(previous.id) === game && this.options.clock.now() - this.epochOpenedAt < this.options.link.heartbeatMs) return;
       if (epochGame(previous.id) !== game) {
         previous.send({ op: "error", code: ErrorCodes.LINK_REPLACED, message: "another game process said hello; this link is closed" });
         previous.close(new PortalError(ErrorCodes.LINK_REPLACED, "replaced by a newly connected game"));
@@ -194,6 +197,7 @@ export class NatsGameChannel implements GameChannel {
       },
     });
     this.epoch = epoch;
+    this.epochOpenedAt = clock.now();
     logger.info({ game, epoch: id, gamePid: hello.pid, info: hello.info }, "game linked over NATS");
     this.events.gameConnected({ op: "hello", version: LINK_VERSION, secret: "", ...(typeof hello.pid === "number" ? { pid: hello.pid } : {}), info: (hello.info ?? {}) as Record<string, unknown> });
   }
