@@ -1,5 +1,7 @@
 import { join } from "node:path";
 import { loadAppConfig } from "../config/load-config.js";
+import { natsCredentials } from "../config/nats-credentials.js";
+import { connectNats } from "../link/nats/nats-connection.js";
 import { failConfig } from "../config/portal-config.js";
 import { GameEnvError, limitsFromEnv } from "../default-game/env-settings.js";
 import { ErrorCodes } from "../errors/error-codes.js";
@@ -28,6 +30,9 @@ export async function gameCommand(args: { configPath?: string }): Promise<void> 
       throw err;
     }
   }
+  // Unreachable NATS or refused credentials stop the command here, named (PORTAL_ERR_NATS_*), instead of a game restarted in a loop.
+  const nc = await connectNats(config.link.nats, natsCredentials(config.link.nats), "portico-game-check");
+  await nc.close();
   new DataDir(config.dataDir).ensure();
   const logger = createPinoLogger(config.logLevel);
   const supervisor = new GameSupervisor({

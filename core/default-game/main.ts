@@ -54,7 +54,9 @@ async function main(): Promise<void> {
     if (env.PORTICO_LINK_TRANSPORT === "nats") transport = await natsTransport(logger, serverName);
     else secret = env.PORTICO_LINK_SECRET || readLinkSecret(dataDir);
   } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
+    // Named by its code (e.g. [PORTAL_ERR_NATS_AUTH]) as the CLI does, so the operator can look it up.
+    const code = (err as { code?: unknown } | undefined)?.code;
+    fail(`${typeof code === "string" ? `[${code}] ` : ""}${err instanceof Error ? err.message : String(err)}`);
   }
 
   let game: DefaultGame;

@@ -104,6 +104,9 @@ export class GameSessionHandler {
   /** Highest sequence number the portal knows this game took in, per session. */
   private readonly inputAcked = new Map<SessionId, number>();
   private inputPaused = false;
+  /** Frames and link drops held while the portals hand over their sessions after start (see settle()). */
+  private settling: { portal: string; msgs?: PortalToGame[] }[] | undefined;
+  private settleTimer: TimerHandle | undefined;
 
   constructor(private readonly options: GameSessionHandlerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -120,10 +123,51 @@ export class GameSessionHandler {
   }
 
   start(): void {
-    this.transport.start({ frame: (portal, msgs) => this.onFrame(portal, msgs), down: (portal) => this.onDown(portal) });
+    const settleMs = this.transport.settleMs ?? 0;
+    if (settleMs > 0) {
+      this.settling = [];
+      this.settleTimer = this.clock.setTimeout(() => this.settle(), settleMs);
+    }
+    this.transport.start({
+      frame: (portal, msgs) => (this.settling ? this.settling.push({ portal, msgs }) : this.onFrame(portal, msgs)),
+      down: (portal) => (this.settling ? this.settling.push({ portal }) : this.onDown(portal)),
+    });
+  }
+
+  /**
+   * The settling time after start is over: every portal's hand-over (its messages up to its first
+   * portal-sync-end) is applied first, then everything else in the order it came. So input replayed
+   * by the first portal to answer never runs before the sessions of the others are known (a `say`
+   * typed during a restart reaches the players of every portal).
+   */
+  private settle(): void {
+    const queued = this.settling ?? [];
+    this.settling = undefined;
+    const rest: typeof queued = [];
+    const synced = new Set<string>();
+    for (const item of queued) {
+      if (!item.msgs || synced.has(item.portal)) {
+        rest.push(item);
+        continue;
+      }
+      const end = item.msgs.findIndex((m) => m.op === "portal-sync-end");
+      if (end < 0) {
+        this.onFrame(item.portal, item.msgs);
+        continue;
+      }
+      synced.add(item.portal);
+      this.onFrame(item.portal, item.msgs.slice(0, end + 1));
+      if (end + 1 < item.msgs.length) rest.push({ portal: item.portal, msgs: item.msgs.slice(end + 1) });
+    }
+    for (const item of rest) {
+      if (item.msgs) this.onFrame(item.portal, item.msgs);
+      else this.onDown(item.portal);
+    }
   }
 
   async stop(): Promise<void> {
+    this.clock.clearTimeout(this.settleTimer);
+    this.settling = undefined;
     await this.transport.stop();
     this.foreign.flush();
     this.failWaiting(undefined, "the game stopped");

@@ -30,6 +30,11 @@ export interface GameTransport {
   readonly dropsSessionsOnDown: boolean;
   /** True when keys are portal ids (a portal-sync naming another id is refused). */
   readonly keysArePortalIds: boolean;
+  /**
+   * How long after start the portals' hand-overs are gathered before any input runs (several
+   * portals answer a new game process within this time); 0 or absent: none.
+   */
+  readonly settleMs?: number;
 }
 
 /** The key of the one portal behind a TCP link. */

@@ -42,6 +42,10 @@ const CONTROL_MAX_BYTES = 8 * 1024;
 export class NatsGameTransport implements GameTransport {
   readonly dropsSessionsOnDown = true;
   readonly keysArePortalIds = true;
+  /** Every live portal answers a new game's hello within a round trip; a heartbeat leaves room for a busy one. */
+  get settleMs(): number {
+    return this.link.heartbeatMs;
+  }
   /** This process's id on the link (its subjects and epochs carry it). */
   readonly gameId = randomBytes(12).toString("base64url");
   private nc: NatsConnection | undefined;
