@@ -2,14 +2,16 @@ import type { ClusterPortal } from "../link/link-messages.js";
 
 /** Renders the admin /status answer for people. */
 export function formatStatus(s: Record<string, unknown>): string {
-  const link = (s.link ?? {}) as { connected?: boolean; address?: { host: string; port: number }; restart_mode?: string };
+  const link = (s.link ?? {}) as { connected?: boolean; address?: { host?: string; port?: number; transport?: string; prefix?: string; servers?: string[]; connected_server?: string | null }; restart_mode?: string };
+  const a = link.address;
+  const where = !a ? "" : a.transport === "nats" ? ` over NATS ${a.connected_server ?? (a.servers ?? []).join(", ")} (prefix ${a.prefix ?? "?"})` : ` on ${a.host}:${a.port}`;
   const sessions = (s.sessions ?? {}) as { total?: number; logged_in?: number; by_protocol?: Record<string, number>; by_variant?: Record<string, number> };
   const game = s.game as { state?: string; pid?: number | null; restarts?: number; crashes?: number } | null;
   const plugins = (s.plugins ?? []) as { path: string; direction: string; status: Record<string, unknown> }[];
   const admin = s.admin as { host: string; port: number } | null;
   const lines = [
-    `portico running (pid ${String(s.pid)}, up ${String(s.uptime_s)} s, portal run ${String(s.portal_run)})`,
-    `  link:      ${link.connected ? "game connected" : "no game connected"}${link.address ? ` on ${link.address.host}:${link.address.port}` : ""}`,
+    `portico running (pid ${String(s.pid)}, up ${String(s.uptime_s)} s, portal ${String(s.portal_id)} run ${String(s.portal_run)})`,
+    `  link:      ${link.connected ? "game connected" : "no game connected"}${where}`,
     `  game:      ${game ? `${game.state ?? "?"}${game.pid ? `, pid ${game.pid}` : ""}, restarts ${game.restarts ?? 0}, crashes ${game.crashes ?? 0}` : "not supervised"}`,
     `  sessions:  ${sessions.total ?? 0} (${sessions.logged_in ?? 0} logged in)${Object.entries(sessions.by_protocol ?? {}).map(([p, n]) => `, ${p} ${n}`).join("")}`,
     ...(Object.keys(sessions.by_variant ?? {}).length > 0 ? [`  variants:  ${Object.entries(sessions.by_variant ?? {}).map(([v, n]) => `${v} ${n}`).join(", ")}`] : []),

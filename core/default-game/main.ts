@@ -36,8 +36,10 @@ async function natsTransport(logger: JsonLogger, serverName: string): Promise<Ga
 async function main(): Promise<void> {
   const env = process.env;
   const dataDir = env.PORTICO_DATA_DIR || "./data";
+  const nats = env.PORTICO_LINK_TRANSPORT === "nats";
   const port = Number(env.PORTICO_LINK_PORT || 4006);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`PORTICO_LINK_PORT must be a port number, got ${JSON.stringify(env.PORTICO_LINK_PORT)}`);
+  // Over NATS there is no link port (a portal's own PORTICO_LINK_PORT may be inherited): not checked.
+  if (!nats && (!Number.isInteger(port) || port < 1 || port > 65535)) fail(`PORTICO_LINK_PORT must be a port number, got ${JSON.stringify(env.PORTICO_LINK_PORT)}`);
   const logger = new JsonLogger(parseLogLevel(env.PORTICO_LOG_LEVEL), { component: "default-game" });
 
   let limits: ReturnType<typeof limitsFromEnv>;
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
   let secret = "";
   let transport: GameTransport | undefined;
   try {
-    if (env.PORTICO_LINK_TRANSPORT === "nats") transport = await natsTransport(logger, serverName);
+    if (nats) transport = await natsTransport(logger, serverName);
     else secret = env.PORTICO_LINK_SECRET || readLinkSecret(dataDir);
   } catch (err) {
     // Named by its code (e.g. [PORTAL_ERR_NATS_AUTH]) as the CLI does, so the operator can look it up.

@@ -103,9 +103,9 @@ class Cluster {
   }
 
   /** `portico start` for a portal without its own game; resolves once it runs (not waiting for a game). */
-  async portal(portalId: string, opts: { prefix?: string; password?: string } = {}): Promise<PorticoProcess> {
+  async portal(portalId: string, opts: { prefix?: string; password?: string; ownGame?: boolean } = {}): Promise<PorticoProcess> {
     const cwd = this.dir({
-      portalId, game: { enabled: false }, admin: { port: 0 }, limits: { maxConnectionRate: 0 },
+      portalId, game: { enabled: opts.ownGame === true }, serverName: SERVER_NAME, admin: { port: 0 }, limits: { maxConnectionRate: 0 },
       listeners: [{ plugin: TELNET, config: { port: 0 } }],
     }, opts);
     const p = PorticoProcess.start({ cwd });
@@ -392,5 +392,32 @@ describe("a cluster over NATS: a portal SIGKILLed", function () {
     expect(seen.filter((l) => /Server restarted|stopped unexpectedly|Welcome/.test(l)), JSON.stringify(seen)).to.deep.equal([]);
     expect(seen[0]).to.include("bob has left.");
     expect(leftAfterMs).to.be.below(HEARTBEAT_TIMEOUT_MS + 3000);
+  });
+});
+
+describe("a cluster over NATS: one portal supervises the game itself", function () {
+  this.timeout(90_000);
+  let cluster: Cluster;
+
+  after(async () => {
+    await cluster?.dispose();
+  });
+
+  it("`portico start` with game.enabled runs the game over NATS; a second portal without a game serves it too; `portico status` names the link", async () => {
+    cluster = await Cluster.start();
+    const p1 = await cluster.portal("p1", { ownGame: true });
+    const p2 = await cluster.portal("p2");
+    await Promise.all([p1.waitForLog(/game linked over NATS/), p2.waitForLog(/game linked over NATS/)]);
+    const alice = await cluster.player(p1, "alice");
+    const bob = await cluster.player(p2, "bob");
+    await ask(bob, "say to the supervised game", 'You say, "to the supervised game"');
+    await alice.waitForLine('bob says, "to the supervised game"', 10_000);
+    const r = await p2.cli(["status"]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/portal p2 run \d+/);
+    expect(r.stdout).to.include(`game connected over NATS ${cluster.nats.url.replace("nats://", "")}`);
+    expect(r.stdout).to.include("(prefix portico)");
+    const s1 = await p1.cli(["status", "--json"]);
+    expect((JSON.parse(s1.stdout) as { game: { state: string; pid: number } }).game.state).to.equal("running");
   });
 });
