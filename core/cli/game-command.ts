@@ -35,7 +35,7 @@ export async function gameCommand(args: { configPath?: string }): Promise<void> 
   await nc.close();
   new DataDir(config.dataDir).ensure();
   const logger = createPinoLogger(config.logLevel);
-  const supervisor = new GameSupervisor({
+  const supervisor: GameSupervisor = new GameSupervisor({
     entry: config.game.entry || DEFAULT_GAME,
     env: {
       PORTICO_LINK_TRANSPORT: "nats", ...(source !== null ? { PORTICO_CONFIG: source } : {}), PORTICO_DATA_DIR: config.dataDir,
@@ -46,8 +46,8 @@ export async function gameCommand(args: { configPath?: string }): Promise<void> 
     stopTimeoutMs: config.game.stopTimeoutMs,
     // No portal here to tell whether the game is linked: no link watchdog (each portal watches its link).
     linkTimeoutMs: 0,
-    // Asked by signal: the game hands its sessions back to every portal before it exits.
-    requestStop: () => false,
+    // Asked over IPC (SIGTERM if that fails): the game hands its sessions back to every portal before it exits.
+    requestStop: (mode) => supervisor.askOverIpc(mode),
     onCrash: (detail) => logger.error({ code: ErrorCodes.GAME_PROCESS, exitCode: detail.code, signal: detail.signal, restartInMs: detail.restartInMs }, "game process died; the portals keep their players and replay their input to the next one"),
   });
   let stopping = false;

@@ -87,6 +87,10 @@ async function main(): Promise<void> {
   process.once("SIGINT", shutdown);
   // Run by the portal's supervisor with an IPC channel: when it closes, the portal is gone.
   if (process.send) process.once("disconnect", shutdown);
+  // portico game asks for a reload or shutdown over IPC (over NATS it has no link of its own to the game).
+  process.on("message", (m: { op?: unknown; mode?: unknown }) => {
+    if (m?.op === "stop" && (m.mode === "reload" || m.mode === "reset" || m.mode === "shutdown")) void game.stopFor(m.mode);
+  });
   logger.info({ pid: process.pid, ...(transport ? { transport: "nats" } : { port }) }, "default game started");
 }
 

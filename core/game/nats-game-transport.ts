@@ -172,7 +172,10 @@ export class NatsGameTransport implements GameTransport {
     if (epochGame(env.e) !== this.gameId) return;
     const current = this.links.get(portal);
     if (env.r !== undefined) {
-      if (env.e.endsWith("~0.0")) this.log("error", ErrorCodes.LINK_VERSION, `portal ${portal} refused this game: ${env.r}`);
+      if (env.r.startsWith(ErrorCodes.LINK_REPLACED)) {
+        current?.epoch.close(new PortalError(ErrorCodes.LINK_REPLACED, `portal ${portal}: ${env.r}`));
+        this.replacedBy(portal);
+      } else if (env.e.endsWith("~0.0")) this.log("error", ErrorCodes.LINK_VERSION, `portal ${portal} refused this game: ${env.r}`);
       else if (current && current.epoch.id === env.e) {
         current.epoch.close(new PortalError(ErrorCodes.LINK_DOWN, `portal ${portal} ended the link: ${env.r}`));
         this.helloTo(portal);
@@ -229,14 +232,18 @@ export class NatsGameTransport implements GameTransport {
       if (msg.op === "portal-sync-end") link.synced = true;
       if (msg.op === "error") {
         this.options.logger?.warn({ code: msg.code as never, portal }, `portal ${portal}: ${msg.message}`);
-        if (msg.code === ErrorCodes.LINK_REPLACED) {
-          this.log("error", ErrorCodes.LINK_REPLACED, "another game process said hello to the portals; this one stops linking");
-          this.replaced = true;
-        }
+        if (msg.code === ErrorCodes.LINK_REPLACED) this.replacedBy(portal);
       }
       msgs.push(msg);
     }
     if (msgs.length > 0) this.events.frame(portal, msgs);
+  }
+
+  /** Another game process took over: this one stops saying hello (as a replaced game stops redialing over TCP). */
+  private replacedBy(portal: string): void {
+    if (this.replaced) return;
+    this.replaced = true;
+    this.log("error", ErrorCodes.LINK_REPLACED, `another game process said hello to the portals (portal ${portal} says so); this one stops linking`);
   }
 
   private publish(portal: string, env: OutgoingEnvelope): void {

@@ -71,6 +71,21 @@ export class GameSupervisor {
     this.spawnGame();
   }
 
+  /**
+   * Asks the running game over its IPC channel to stop for `mode` (the default game hands its
+   * sessions back first); false when there is no game or no channel. For a game not reachable over
+   * a link of this process (portico game, over NATS).
+   */
+  askOverIpc(mode: StopMode): boolean {
+    const child = this.child;
+    if (!child?.connected) return false;
+    try {
+      return child.send({ op: "stop", mode });
+    } catch {
+      return false;
+    }
+  }
+
   /** The game connected and synced: a later crash starts the back-off from the beginning. */
   markHealthy(): void {
     this.backoff.reset();

@@ -293,6 +293,18 @@ describe("a cluster over NATS: nats-server, two `portico start` portals, `portic
     expect(count(alice, "Welcome to", am) + count(bob, "Welcome to", bm)).to.equal(0); // not greeted again: still logged in
   });
 
+  it("SIGHUP to `portico game` reloads the game: a new game process, players told \"Server restarted.\" and still logged in", async () => {
+    const [am, bm, gm] = [alice.lines.length, bob.lines.length, game.output.length];
+    const before = game.lastGamePid();
+    process.kill(game.child.pid!, "SIGHUP");
+    await game.waitForLog(/game process exited for a reload; starting it again/, 15_000, gm);
+    await Promise.all([alice.waitForLine("Server restarted.", 20_000, am), bob.waitForLine("Server restarted.", 20_000, bm)]);
+    expect(game.lastGamePid(gm)).to.not.equal(before);
+    await ask(alice, "say after the SIGHUP", 'You say, "after the SIGHUP"');
+    await bob.waitForLine('alice says, "after the SIGHUP"', 10_000, bm);
+    expect(count(alice, "Welcome to", am) + count(bob, "Welcome to", bm)).to.equal(0);
+  });
+
   it("SIGKILL of the game process: `portico game` starts another; players stay logged in; a line typed meanwhile is answered once", async () => {
     const [am, bm, gm] = [alice.lines.length, bob.lines.length, game.output.length];
     const pid = game.lastGamePid()!;

@@ -209,6 +209,22 @@ describe("game link over NATS (real nats-server, auth on, in-process portals and
     expect(second.inputs).to.have.length(2);
   });
 
+  it("a second game process on the prefix replaces the first, which is told and stops linking: no taking the portals back and forth", async () => {
+    const a = await startPortal("alpha");
+    const b = await startPortal("beta");
+    const first = startGame();
+    await waitFor(linked(first, "alpha", "beta"), 5000, "first game linked");
+    const second = startGame();
+    await waitFor(linked(second, "alpha", "beta"), 5000, "second game linked");
+    await waitFor(() => first.logger.codes().includes(ErrorCodes.LINK_REPLACED), 3000, "first game told");
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(second.syncs.map((x) => x.portalId).sort()).to.deep.equal(["alpha", "beta"]);
+    expect(first.syncs).to.have.length(2);
+    expect(linked(second, "alpha", "beta")()).to.equal(true);
+    expect(a.logger.codes().filter((c) => c === ErrorCodes.LINK_REPLACED)).to.have.length(1);
+    expect(b.logger.codes().filter((c) => c === ErrorCodes.LINK_REPLACED)).to.have.length(1);
+  });
+
   it("refuses wrong credentials: the portal's start fails with PORTAL_ERR_NATS_AUTH, so does the game's", async () => {
     let err: unknown;
     await startPortal("alpha", { password: "wrong" }).catch((e: unknown) => (err = e));

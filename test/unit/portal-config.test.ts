@@ -1,6 +1,10 @@
 import { expect } from "chai";
 import { DEFAULT_CONFIG, resolvePortalConfig } from "../../core/config/portal-config.js";
 import { PortalError } from "../../core/errors/portal-error.js";
+import { Portal } from "../../core/portal.js";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 function configError(raw: unknown): PortalError {
   try {
@@ -36,14 +40,32 @@ describe("portal config", () => {
         inputRetainBytes: 256 * 1024,
         inputRetainTotalBytes: 64 * 1024 * 1024,
       });
-      expect([c.portalId, c.serverName, c.dataDir]).to.deep.equal(["portal", "Portico", "./data"]);
+      // portalId unset: the portal settles it ("portal" over TCP, its persisted own over NATS; see nats-config.test.ts).
+      expect([c.portalId, c.serverName, c.dataDir]).to.deep.equal([undefined, "Portico", "./data"]);
+      expect(new Portal({ config: {} }).config.portalId).to.equal("portal");
       expect(c.link).to.deep.equal({
+        transport: "tcp",
+        nats: { servers: ["nats://127.0.0.1:4222"], prefix: "portico", connectTimeoutMs: 5_000, reconnectWaitMs: 500, resendMs: 250 },
         host: "127.0.0.1", port: 4006, maxFrameBytes: 16 * 1024 * 1024, batchMaxBytes: 256 * 1024,
         heartbeatMs: 1_000, heartbeatTimeoutMs: 5_000, handshakeTimeoutMs: 5_000, helloMaxFrameBytes: 8 * 1024,
         maxUnauthenticated: 16, maxServerDataBytes: 1024 * 1024, maxBufferedBytes: 64 * 1024 * 1024,
       });
       expect(c.plugins).to.deep.equal({ packages: [], allowPackages: [], startTimeoutMs: 10_000, stopTimeoutMs: 2000, settings: {} });
       expect(c.listeners).to.deep.equal([]);
+    });
+
+    it("gives a portal over NATS without a portalId its own, made once and kept in <dataDir>/portal-id", () => {
+      const dataDir = mkdtempSync(join(tmpdir(), "portico-portal-id-"));
+      try {
+        const config = { dataDir, link: { transport: "nats" } };
+        const id = new Portal({ config }).config.portalId;
+        expect(id).to.match(/^[a-z0-9_-]{1,27}-[0-9a-f]{4}$/);
+        expect(readFileSync(join(dataDir, "portal-id"), "utf8")).to.equal(`${id}\n`);
+        expect(new Portal({ config }).config.portalId).to.equal(id);
+        expect(new Portal({ config: { ...config, portalId: "chosen" } }).config.portalId).to.equal("chosen");
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     });
 
     it("has Evennia's player-facing texts, with the space after 'active.'", () => {

@@ -29,6 +29,8 @@ const GAME_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const CONTROL_MAX_BYTES = 8 * 1024;
 /** How long the start waits for a live portal with the same id to answer. */
 const WHOIS_TIMEOUT_MS = 750;
+/** The reset a replaced game process gets (it then stops linking, as over TCP). */
+const REPLACED_REASON = `${ErrorCodes.LINK_REPLACED}: another game process said hello to this portal`;
 
 /**
  * The portal's end of the link over NATS: it is one of possibly several portals serving one game.
@@ -46,6 +48,8 @@ export class NatsGameChannel implements GameChannel {
   private reader: EnvelopeReader | undefined;
   private readonly subjects: NatsSubjects;
   private readonly resetsSent = new Map<string, number>();
+  /** Game processes replaced by a newer one (their hellos are refused; newest last, at most 64 kept). */
+  private readonly replaced = new Set<string>();
   private frameLimit: number;
   private events: LinkServerEvents = { gameConnected() {}, gameMessage() {}, gameDisconnected() {} };
   private stopped = false;
@@ -103,7 +107,8 @@ export class NatsGameChannel implements GameChannel {
     nc.subscribe(this.subjects.portal(portalId), { callback: (err, msg) => (err ? this.subscriptionError(err) : this.onPortalSubject(msg.data)) });
     nc.subscribe(this.subjects.hello, { callback: (err, msg) => (err ? this.subscriptionError(err) : this.onHello(readJson(msg.data, CONTROL_MAX_BYTES))) });
     nc.subscribe(this.subjects.whois(portalId), {
-      callback: (_err, msg) => {
+      callback: (err, msg) => {
+        if (err) return this.subscriptionError(err);
         msg.respond(JSON.stringify({ portal_id: portalId, run: this.options.portalRun, pid: process.pid }));
       },
     });
@@ -152,6 +157,10 @@ export class NatsGameChannel implements GameChannel {
       this.reader?.drop(this.subjects.hello, ErrorCodes.LINK_MESSAGE, "malformed hello on the link's NATS subjects; dropped");
       return;
     }
+    if (this.replaced.has(game)) {
+      this.publish(game, { e: `${game}~0.0`, r: REPLACED_REASON });
+      return;
+    }
     if (hello.version !== LINK_VERSION) {
       const message = `link version ${String(hello.version)} is not supported; this portal speaks ${LINK_VERSION}`;
       this.options.logger.warn({ code: ErrorCodes.LINK_VERSION, game }, message);
@@ -163,7 +172,10 @@ export class NatsGameChannel implements GameChannel {
       // The same game's hello twice in a heartbeat (its broadcast and its answer to our beacon crossing): one epoch is enough.
       if (epochGame(previous.id) === game && this.options.clock.now() - this.epochOpenedAt < this.options.link.heartbeatMs) return;
       if (epochGame(previous.id) !== game) {
+        // Told now, and again whenever it sends on its old epoch: it stops saying hello, so two games never take the portal back and forth.
+        this.rememberReplaced(epochGame(previous.id));
         previous.send({ op: "error", code: ErrorCodes.LINK_REPLACED, message: "another game process said hello; this link is closed" });
+        previous.flush();
         previous.close(new PortalError(ErrorCodes.LINK_REPLACED, "replaced by a newly connected game"));
       } else previous.close(new PortalError(ErrorCodes.LINK_DOWN, "the game started its link again"));
     }
@@ -223,7 +235,8 @@ export class NatsGameChannel implements GameChannel {
     if (now - (this.resetsSent.get(env.e) ?? 0) < 1000) return;
     if (this.resetsSent.size > 256) this.resetsSent.clear();
     this.resetsSent.set(env.e, now);
-    this.publish(epochGame(env.e), { e: env.e, r: "unknown epoch" });
+    const game = epochGame(env.e);
+    this.publish(game, { e: env.e, r: this.replaced.has(game) ? REPLACED_REASON : "unknown epoch" });
   }
 
   private publish(game: string, env: OutgoingEnvelope): void {
@@ -254,7 +267,12 @@ export class NatsGameChannel implements GameChannel {
     }, this.options.link.heartbeatMs);
   }
 
+  private rememberReplaced(game: string): void {
+    this.replaced.add(game);
+    if (this.replaced.size > 64) this.replaced.delete(this.replaced.values().next().value!);
+  }
+
   private subscriptionError(err: Error): void {
-    this.options.logger.error({ code: ErrorCodes.NATS_CONNECT, err }, `NATS subscription failed: ${errorMessage(err)}`);
+    this.options.logger.error({ code: ErrorCodes.NATS_CONFIG, err }, `NATS refused a subscription of the link (check this user's subject permissions, docs/scaling.md): ${errorMessage(err)}`);
   }
 }
