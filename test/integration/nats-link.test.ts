@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { readFileSync } from "node:fs";
 import { connect } from "@nats-io/transport-node";
 import { Portal } from "../../core/portal.js";
 import { ErrorCodes } from "../../core/errors/error-codes.js";
@@ -77,6 +78,64 @@ function connectSession(portal: Portal): RecordingSession {
 }
 
 const linked = (rec: GameRec, ...ids: string[]) => () => ids.every((id) => rec.game.portalViews().some((p) => p.portal_id === id && p.linked));
+
+/** The subject permissions of docs/scaling.md, as written there (the inside of its authorization block), with test passwords. */
+function documentedPermissions(): string {
+  const doc = readFileSync(new URL("../../../docs/scaling.md", import.meta.url), "utf8");
+  const block = /```\nauthorization \{\n( {2}PORTAL_P1 = [\s\S]*?)\n\}\n```/.exec(doc);
+  if (!block) throw new Error("docs/scaling.md has no authorization block with PORTAL_P1");
+  return block[1]!.replace("<p1's password>", "pw-p1-0123456789").replace("<p2's password>", "pw-p2-0123456789").replace("<the game's password>", "pw-game-0123456789");
+}
+
+describe("game link over NATS with the subject permissions of docs/scaling.md", function () {
+  this.timeout(30_000);
+  let nats: NatsServerProcess | undefined;
+  const portals: Portal[] = [];
+  let game: GameSessionHandler | undefined;
+
+  afterEach(async () => {
+    await game?.stop();
+    for (const p of portals.splice(0)) await p.stop().catch(() => undefined);
+    await nats?.dispose();
+  });
+
+  it("links two portals and the game, and stops a portal's user from speaking as the other portal", async () => {
+    nats = await NatsServerProcess.start({ authorization: documentedPermissions() });
+    const link = () => ({ transport: "nats", heartbeatMs: 200, heartbeatTimeoutMs: 1500, nats: { servers: [nats!.url], prefix: "mymud", reconnectWaitMs: 100 } });
+    for (const id of ["p1", "p2"]) {
+      const portal = new Portal({ config: { portalId: id, dataDir: tempDir(), link: link(), limits: { maxConnectionRate: 0 } }, logger: new MemoryLogger(), plugins: [], natsCredentials: { user: id, password: `pw-${id}-0123456789` } });
+      portals.push(portal);
+      await portal.start();
+    }
+    const resolved = resolvePortalConfig({ link: link() }).link;
+    const transport = new NatsGameTransport({ nats: resolved.nats, credentials: { user: "game", password: "pw-game-0123456789" }, link: resolved });
+    const inputs: string[] = [];
+    game = new GameSessionHandler({ transport, callbacks: { onInput: (s, _n, args) => inputs.push(`${s.sessid} ${String(args[0])}`) } });
+    game.start();
+    await waitFor(() => game!.portalViews().filter((p) => p.linked).length === 2, 5000, "game linked to p1 and p2");
+    const s2 = connectSession(portals[1]!);
+    await waitFor(() => game!.sessions.size === 1, 5000, "p2's session known");
+    portals[1]!.handler.data_in(s2, [["text", ["real"], {}]]);
+    await waitFor(() => inputs.length === 1, 3000, "real input");
+
+    // User p1 tries to speak as portal p2 to the game, and to read what the game sends p2: nats-server refuses both.
+    const rogue = await connect({ servers: nats.url, user: "p1", pass: "pw-p1-0123456789" });
+    try {
+      const errors: string[] = [];
+      void (async () => {
+        for await (const st of rogue.status()) if (st.type === "error") errors.push(String((st as { error?: unknown }).error));
+      })();
+      rogue.subscribe("mymud.portal.p2", { callback: (err) => void (err && errors.push(String(err))) });
+      rogue.publish(`mymud.game.${transport.gameId}.p2`, JSON.stringify({ e: `${transport.gameId}~1.1`, s: 2, m: [{ op: "data-in", sessid: s2.sessid, seq: 2, cmds: [["text", ["spoofed"], {}]] }] }));
+      await rogue.flush().catch(() => undefined);
+      await waitFor(() => errors.filter((e) => /permissions violation/i.test(e)).length >= 2, 3000, () => `two permission violations (${errors.join("; ")})`);
+    } finally {
+      await rogue.close();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(inputs).to.deep.equal([`${s2.sessid} real`]);
+  });
+});
 
 describe("game link over NATS (real nats-server, auth on, in-process portals and SDK)", function () {
   this.timeout(30_000);
