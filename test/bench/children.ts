@@ -40,6 +40,10 @@ export class NodeChild {
   readonly failed: Promise<never>;
   private stdout = "";
   private stderr = "";
+  private partialLine = "";
+  /** Lines logged at level warn or error (JSON logs on stdout), the first 50; `problemCount` counts them all. */
+  readonly problems: string[] = [];
+  problemCount = 0;
   private killing = false;
   private readonly exited: Promise<void>;
   private waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
@@ -103,6 +107,13 @@ export class NodeChild {
 
   private onStdout(s: string): void {
     this.stdout = (this.stdout + s).slice(-4000);
+    const lines = (this.partialLine + s).split("\n");
+    this.partialLine = lines.pop()!.slice(-4000);
+    for (const line of lines) {
+      if (!/"level":"(warn|error)"/.test(line)) continue;
+      this.problemCount += 1;
+      if (this.problems.length < 50) this.problems.push(line.slice(0, 500));
+    }
     for (const w of [...this.waiters]) {
       const m = this.stdout.match(w.re);
       if (m) {

@@ -6,22 +6,23 @@ import { machineInfo } from "./report.js";
 import { latencyChart } from "./real/latency-chart.js";
 import { markdownTables } from "./real/markdown.js";
 import { rowText, type ScenarioRow } from "./real/results.js";
-import { NotRun, burst, hold, latencyAndFanout, reload, throughput, type BenchContext } from "./real/scenarios.js";
+import { NotRun, burst, fanout, hold, latencyAndFanout, reload, throughput, type BenchContext } from "./real/scenarios.js";
 import { checkTargets, formatChecks } from "./real/summary.js";
-import { BaselineTarget, PorticoTarget, type Target } from "./real/targets.js";
+import { BaselineTarget, NatsTarget, PorticoTarget, type Target } from "./real/targets.js";
 
 /**
  * `npm run bench`: Portico measured through real sockets. A real `portico start` (echo game) and,
  * in the same run, a raw Node server (TCP and `ws`) as the ceiling, each driven by the same load
  * generator in its own process (real/loadgen.ts). Scenarios: throughput, latency (+ fan-out),
- * hold, reload, burst (see docs/performance.md). Each measurement prints a text row and a JSON
+ * hold, reload, burst, and nats: the same round trips and fan-out with the game linked over a real
+ * nats-server instead of the TCP link (see docs/performance.md). Each measurement prints a text row and a JSON
  * line; at the end the targets are judged, and results.jsonl, summary.txt, summary.md (the tables
  * of docs/performance.md) and latency.svg are
  * written to --out. `--quick` runs small loads to check the bench itself (not figures to quote).
  */
 const { values: args } = parseArgs({
   options: {
-    only: { type: "string", default: "throughput,latency,hold,reload,burst" },
+    only: { type: "string", default: "throughput,latency,hold,reload,burst,nats" },
     out: { type: "string", default: "bench-results" },
     quick: { type: "boolean", default: false },
     /** Overrides, comma-separated session counts. */
@@ -46,9 +47,11 @@ const plan = {
   holdCounts: counts("hold", args.hold, quick ? [2000] : [10000, 18000, 50000]),
   reloadSessions: quick ? 200 : 1000,
   burst: counts("burst", args.burst, [quick ? 1000 : 5000])[0]!,
+  /** TCP link against NATS link: throughput at one count, latency (and fan-out) at one load, fan-out over two portals. */
+  nats: { throughputSessions: 100, latencySessions: quick ? 500 : 1000, fanoutSessions: 1000, fanoutRounds: 5 },
 };
 const only = new Set(args.only.split(","));
-for (const s of only) if (!["throughput", "latency", "hold", "reload", "burst"].includes(s)) throw new Error(`--only: unknown scenario ${s}`);
+for (const s of only) if (!["throughput", "latency", "hold", "reload", "burst", "nats"].includes(s)) throw new Error(`--only: unknown scenario ${s}`);
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -79,9 +82,13 @@ async function main(): Promise<void> {
       if (!(err instanceof NotRun)) throw err;
       ctx.emit({ ...label, target: target.name, notRun: err.message });
     } finally {
+      const problems = target.logProblems?.();
+      if (problems?.count) ctx.progress(`  ${target.name} logged ${problems.count} warn/error lines, the first: ${problems.first.join(" | ")}`);
       await target.close();
     }
   };
+  /** The TCP-link Portico of the nats comparison, named apart so its rows stay out of the main tables. */
+  const TCP_LINK = "Portico (TCP link)";
   const raw = (proto: "telnet" | "ws") => () => BaselineTarget.start(proto === "telnet" ? "tcp" : "ws");
   const portico = () => PorticoTarget.start();
 
@@ -109,6 +116,18 @@ async function main(): Promise<void> {
   if (only.has("burst")) {
     for (const start of [raw("telnet"), portico]) await on(start, { scenario: "burst", proto: "telnet", sessions: plan.burst }, (t) => burst(ctx, t, plan.burst));
   }
+  if (only.has("nats")) {
+    // Round trips and a one-portal fan-out on the usual TCP link, then over NATS; then the fan-out over two portals.
+    const { throughputSessions, latencySessions, fanoutSessions, fanoutRounds } = plan.nats;
+    const starts = [() => PorticoTarget.start({ name: TCP_LINK }), () => NatsTarget.start(1)];
+    for (const start of starts) {
+      await on(start, { scenario: "latency", proto: "telnet", sessions: latencySessions }, async (t) => {
+        await throughput(ctx, t, "telnet", [throughputSessions], plan.throughput);
+        await latencyAndFanout(ctx, t, latencySessions, { ...plan.latency, fanoutRounds });
+      });
+    }
+    await on(() => NatsTarget.start(2), { scenario: "fanout", proto: "telnet", sessions: fanoutSessions }, (t) => fanout(ctx, t, fanoutSessions, fanoutRounds));
+  }
 
   const checks = checkTargets(rows);
   const summary = `targets (issue 13, this machine, generator included):\n${formatChecks(checks)}\ntotal ${elapsed()}\n`;
@@ -116,8 +135,9 @@ async function main(): Promise<void> {
   writeFileSync(join(args.out, "summary.txt"), summary);
   writeFileSync(join(args.out, "summary.md"), markdownTables(rows, checks));
   appendFileSync(jsonl, JSON.stringify({ checks, seconds: (Date.now() - started) / 1000 }) + "\n");
-  if (rows.some((r) => r.scenario === "latency" && r.latency)) {
-    writeFileSync(join(args.out, "latency.svg"), latencyChart(rows, `Round-trip latency against load, ${machine.cores} cores, ${new Date().toISOString().slice(0, 10)}`));
+  const mainRows = rows.filter((r) => r.target === "Portico" || r.target.startsWith("raw "));
+  if (mainRows.some((r) => r.scenario === "latency" && r.latency)) {
+    writeFileSync(join(args.out, "latency.svg"), latencyChart(mainRows, `Round-trip latency against load, ${machine.cores} cores, ${new Date().toISOString().slice(0, 10)}`));
   }
 }
 

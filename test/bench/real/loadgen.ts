@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
-import { processCpuMs } from "../children.js";
 import { latencyOf, type Latency } from "../stats.js";
 import { openClient, sourceAddress, type LineClient } from "./line-clients.js";
+import { cpuWindow } from "./process-info.js";
 import type { ConnectResult, CpuWindow, FanoutResult, GenCommand, GenMessage, GenStats, LoadResult, ReloadProbeResult } from "./loadgen-protocol.js";
 
 /**
@@ -26,23 +26,6 @@ function progress(text: string): void {
 
 function latency(samplesUs: number[]): Latency | null {
   return samplesUs.length === 0 ? null : latencyOf(Float64Array.from(samplesUs));
-}
-
-/** CPU of each pid (and this process) from now until the returned function is called. */
-function cpuWindow(pids: Record<string, number>): () => CpuWindow {
-  const t0 = now();
-  const own0 = process.cpuUsage();
-  const start = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuMs(pid)]));
-  return () => {
-    const own = process.cpuUsage(own0);
-    const cpuUs: Record<string, number | null> = { generator: own.user + own.system };
-    for (const [k, pid] of Object.entries(pids)) {
-      const a = start[k];
-      const b = processCpuMs(pid);
-      cpuUs[k] = a === undefined || b === undefined ? null : (b - a) * 1000;
-    }
-    return { seconds: (now() - t0) / 1000, cpuUs };
-  };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -162,7 +145,7 @@ async function closedLoop(c: Extract<GenCommand, { cmd: "closed" }>): Promise<Lo
   await sleep(c.warmupMs);
   phase = "measure";
   sent = 0;
-  const stop = cpuWindow(c.pids);
+  const stop = cpuWindow(c.pids, "generator");
   await sleep(c.durationMs);
   const window = stop();
   phase = "drain";
@@ -205,7 +188,7 @@ async function pacedLoop(c: Extract<GenCommand, { cmd: "paced" }>): Promise<Load
     const t = now();
     if (!measuring && t >= measureFrom) {
       measuring = true;
-      stop = cpuWindow(c.pids);
+      stop = cpuWindow(c.pids, "generator");
     }
     const due = Math.floor((t - t0) / intervalMs);
     for (; k < due; k += 1) {

@@ -9,7 +9,7 @@ const kib = (b: number | null | undefined) => (b === null || b === undefined ? "
 /** The run's figures as Markdown tables, each Portico row beside the raw server's (for docs/performance.md). */
 export function markdownTables(rows: ScenarioRow[], checks: TargetCheck[]): string {
   const out: string[] = [];
-  const raw = (r: ScenarioRow) => rows.find((x) => x.scenario === r.scenario && x.proto === r.proto && x.sessions === r.sessions && x.target !== "Portico" && !x.notRun);
+  const raw = (r: ScenarioRow) => rows.find((x) => x.scenario === r.scenario && x.proto === r.proto && x.sessions === r.sessions && x.target.startsWith("raw ") && !x.notRun);
   const portico = (scenario: ScenarioRow["scenario"]) => rows.filter((r) => r.scenario === scenario && r.target === "Portico");
 
   out.push("### Throughput (closed loop, one command in flight per session)", "",
@@ -53,7 +53,29 @@ export function markdownTables(rows: ScenarioRow[], checks: TargetCheck[]): stri
     const over = (r: ScenarioRow | undefined) => (r?.detail as { over1s?: number; listenOverflows?: number | null } | undefined);
     out.push(`- **burst**, ${p.sessions} telnet connections at once: Portico served all but ${p.lost} in ${n0(p.ms?.allBanners)} ms (banner p50 ${ms(p.latency?.p50Us)} ms, p99 ${ms(p.latency?.p99Us)} ms; ${over(p)?.over1s ?? "?"} waited over 1 s; ListenOverflows +${over(p)?.listenOverflows ?? "?"}); raw server: ${n0(b?.ms?.allBanners)} ms (p99 ${ms(b?.latency?.p99Us)} ms; ListenOverflows +${over(b)?.listenOverflows ?? "?"}).`);
   }
+  out.push(...linkTable(rows));
   out.push("", "### Targets", "", "| target | measured | verdict |", "|---|---|---|");
   for (const c of checks) out.push(`| ${c.target} | ${c.measured} | ${c.met === null ? "not measured" : c.met ? "met" : "**missed**"} |`);
   return out.join("\n") + "\n";
+}
+
+/** CPU µs per command (or per delivered line) of each process, "portal / game / nats" (the processes a row has). */
+const cpuList = (r: ScenarioRow | undefined) => (r?.cpuUsPerMsg ? Object.entries(r.cpuUsPerMsg).filter(([k]) => k !== "generator").map(([k, v]) => `${k} ${n1(v)}`).join(" / ") : "n/a");
+
+/** The "nats" scenarios: the same round trips and fan-out over the TCP link and over NATS, one row per target. */
+function linkTable(rows: ScenarioRow[]): string[] {
+  const targets = [...new Set(rows.filter((r) => r.target.startsWith("Portico (")).map((r) => r.target))];
+  if (targets.length === 0) return [];
+  const out = ["", "### The link over NATS (TCP link and NATS link in the same run)", "",
+    "| target | closed loop: sessions, round trips/s, p50 / p99 ms | CPU µs/cmd (closed loop) | open loop: sessions × 1/s, p50 / p95 / p99 / max ms, lost | CPU µs/cmd (open loop) | broker msgs/cmd (closed / open loop) | fan-out: sessions, first / last ms (median), worst last, not received | CPU µs per delivered line |",
+    "|---|---:|---|---:|---|---:|---:|---|"];
+  for (const target of targets) {
+    const get = (scenario: ScenarioRow["scenario"]) => rows.find((r) => r.target === target && r.scenario === scenario && !r.notRun);
+    const t = get("throughput");
+    const l = get("latency");
+    const f = get("fanout");
+    const link = (r: ScenarioRow | undefined) => (r?.detail?.link as { brokerMsgsPerCommand?: number | null } | undefined)?.brokerMsgsPerCommand;
+    out.push(`| ${target} | ${t ? `${t.sessions}: ${n0(t.perSecond)}, ${ms(t.latency?.p50Us)} / ${ms(t.latency?.p99Us)}` : "n/a"} | ${cpuList(t)} | ${l?.latency ? `${l.sessions}: ${ms(l.latency.p50Us)} / ${ms(l.latency.p95Us)} / ${ms(l.latency.p99Us)} / ${ms(l.latency.maxUs)}, ${l.lost}` : "n/a"} | ${cpuList(l)} | ${n1(link(t))} / ${n1(link(l))} | ${f?.ms ? `${f.sessions}: ${n1(f.ms.firstMedian)} / ${n1(f.ms.lastMedian)}, ${n1(f.ms.lastWorst)}, ${f.lost}` : "n/a"} | ${cpuList(f)} |`);
+  }
+  return out;
 }

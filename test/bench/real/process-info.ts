@@ -1,6 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
 import { fdLimit, procMemory } from "../../support/proc-info.js";
+import { processCpuMs } from "../children.js";
+import type { CpuWindow } from "./loadgen-protocol.js";
 
 /** Resident memory of a process (bytes), from /proc; undefined when it is gone. */
 export function rssBytes(pid: number | undefined): number | undefined {
@@ -49,4 +52,21 @@ export function listenOverflows(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** CPU of each pid from now until the returned function is called; with `own`, this process's CPU too, under that name. */
+export function cpuWindow(pids: Record<string, number>, own?: string): () => CpuWindow {
+  const t0 = performance.now();
+  const own0 = process.cpuUsage();
+  const start = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuMs(pid)]));
+  return () => {
+    const used = process.cpuUsage(own0);
+    const cpuUs: Record<string, number | null> = own === undefined ? {} : { [own]: used.user + used.system };
+    for (const [k, pid] of Object.entries(pids)) {
+      const a = start[k];
+      const b = processCpuMs(pid);
+      cpuUs[k] = a === undefined || b === undefined ? null : (b - a) * 1000;
+    }
+    return { seconds: (performance.now() - t0) / 1000, cpuUs };
+  };
 }

@@ -13,7 +13,7 @@ export interface ScenarioRow {
   lost?: number;
   closed?: number;
   latency?: Latency | null;
-  /** CPU µs per round trip, per measured process (portal, game, server, generator). */
+  /** CPU µs per round trip, per measured process (portal, game, server, nats, generator); fan-out: per delivered line. */
   cpuUsPerMsg?: Record<string, number | null>;
   /** Hold: memory per idle session (bytes), per measured figure (portalRss, portalHeapUsed, gameRss, serverRss). */
   bytesPerSession?: Record<string, number | null>;

@@ -1,6 +1,6 @@
 import { Generator } from "./generator.js";
 import type { ConnectResult, FanoutResult, LoadResult, ReloadProbeResult } from "./loadgen-protocol.js";
-import { listenOverflows, raiseFdLimit } from "./process-info.js";
+import { cpuWindow, listenOverflows, raiseFdLimit } from "./process-info.js";
 import type { ScenarioRow } from "./results.js";
 import { PorticoTarget, type Target } from "./targets.js";
 
@@ -35,9 +35,40 @@ function ensureFiles(target: Target, files: number): void {
 
 async function connect(ctx: BenchContext, g: Generator, target: Target, proto: "telnet" | "ws", count: number, o: { login: boolean; parallel: number; timeoutMs: number }): Promise<ConnectResult> {
   ctx.progress(`  connecting ${count} ${proto} clients to ${target.name}${o.login ? " and logging them in" : ""}`);
-  const r = await g.request<ConnectResult>({ cmd: "connect", spec: target.client(proto), count, spread: true, parallel: o.parallel, login: o.login, timeoutMs: o.timeoutMs });
-  if (r.connected < count) throw new Error(`only ${r.connected} of ${count} ${proto} clients got in to ${target.name} (${r.failed} failed: ${r.errors.join("; ")})`);
+  // Split evenly over the target's entry points (several portals), one after the other.
+  const specs = target.entries?.(proto) ?? [target.client(proto)];
+  let r: ConnectResult | undefined;
+  for (const [i, spec] of specs.entries()) {
+    const share = Math.floor((count * (i + 1)) / specs.length) - Math.floor((count * i) / specs.length);
+    if (share === 0) continue;
+    const part = await g.request<ConnectResult>({ cmd: "connect", spec, count: share, spread: true, parallel: o.parallel, login: o.login, timeoutMs: o.timeoutMs });
+    r = r === undefined ? part : { ...part, connected: r.connected + part.connected, failed: r.failed + part.failed, errors: [...r.errors, ...part.errors], allBannersMs: r.allBannersMs + part.allBannersMs };
+  }
+  if (r === undefined || r.connected < count) throw new Error(`only ${r?.connected ?? 0} of ${count} ${proto} clients got in to ${target.name} (${r?.failed ?? 0} failed: ${r?.errors.join("; ") ?? ""})`);
   return r;
+}
+
+/**
+ * Runs `fn` and says what the target's link counted meanwhile (Target.counters: the NATS messages
+ * and bytes through the broker, per echoed command or announce) and the warn/error lines its
+ * processes logged meanwhile; an empty object for a target without either.
+ */
+async function watched<T>(target: Target, fn: () => Promise<T>): Promise<[T, Record<string, unknown>]> {
+  const c0 = await target.counters?.();
+  const p0 = target.logProblems?.().count ?? 0;
+  const result = await fn();
+  const extra: Record<string, unknown> = {};
+  const c1 = await target.counters?.();
+  if (c0 && c1) {
+    const d = Object.fromEntries(Object.keys(c1).map((k) => [k, (c1[k] ?? 0) - (c0[k] ?? 0)]));
+    const msgs = (d.inMsgs ?? 0) + (d.outMsgs ?? 0);
+    const bytes = (d.inBytes ?? 0) + (d.outBytes ?? 0);
+    const per = (d.echoes ?? 0) > 0 ? d.echoes! : (d.announces ?? 0);
+    extra.link = { ...d, brokerMsgs: msgs, brokerMsgsPerCommand: per > 0 ? msgs / per : null, brokerBytesPerCommand: per > 0 ? bytes / per : null };
+  }
+  const problems = target.logProblems?.();
+  if (problems && problems.count > p0) extra.logProblems = { count: problems.count - p0, first: problems.first };
+  return [result, extra];
 }
 
 const perMsg = (cpuUs: Record<string, number | null>, n: number) => Object.fromEntries(Object.entries(cpuUs).map(([k, v]) => [k, v === null || n === 0 ? null : v / n]));
@@ -53,8 +84,8 @@ export async function throughput(ctx: BenchContext, target: Target, proto: "teln
       await connect(ctx, g, target, proto, n - have, { login: false, parallel: 500, timeoutMs: 60_000 });
       have = n;
       ctx.progress(`  closed loop, ${n} sessions, ${o.durationMs / 1000} s`);
-      const r = await g.request<LoadResult>({ cmd: "closed", sessions: n, warmupMs: o.warmupMs, durationMs: o.durationMs, pids });
-      ctx.emit({ scenario: "throughput", target: target.name, proto, sessions: n, perSecond: r.perSecond, lost: r.lost, closed: r.closed, latency: r.latency, cpuUsPerMsg: perMsg(r.cpuUs, r.replies) });
+      const [r, watch] = await watched(target, () => g.request<LoadResult>({ cmd: "closed", sessions: n, warmupMs: o.warmupMs, durationMs: o.durationMs, pids }));
+      ctx.emit({ scenario: "throughput", target: target.name, proto, sessions: n, perSecond: r.perSecond, lost: r.lost, closed: r.closed, latency: r.latency, cpuUsPerMsg: perMsg(r.cpuUs, r.replies), ...(Object.keys(watch).length > 0 ? { detail: watch } : {}) });
     }
   });
 }
@@ -66,18 +97,41 @@ export async function latencyAndFanout(ctx: BenchContext, target: Target, n: num
     const pids = await target.pids();
     await connect(ctx, g, target, "telnet", n, { login: true, parallel: 500, timeoutMs: 180_000 });
     ctx.progress(`  ${n} sessions × 1 command/s, ${o.durationMs / 1000} s`);
-    const r = await g.request<LoadResult>({ cmd: "paced", perSessionPerSecond: 1, warmupMs: o.warmupMs, durationMs: o.durationMs, pids });
-    ctx.emit({ scenario: "latency", target: target.name, proto: "telnet", sessions: n, perSecond: r.perSecond, lost: r.lost, closed: r.closed, latency: r.latency, cpuUsPerMsg: perMsg(r.cpuUs, r.replies), detail: { sent: r.sent } });
-    if (o.fanoutRounds <= 0) return;
-    ctx.progress(`  fan-out to ${n} sessions, ${o.fanoutRounds} rounds`);
-    const f = await g.request<FanoutResult>({ cmd: "fanout", rounds: o.fanoutRounds, timeoutMs: 20_000 });
-    const complete = f.rounds.filter((x) => x.received === n);
-    ctx.emit({
-      scenario: "fanout", target: target.name, proto: "telnet", sessions: n,
-      ms: { firstMedian: median(complete.map((x) => x.firstMs)), lastMedian: median(complete.map((x) => x.lastMs)), lastWorst: Math.max(0, ...complete.map((x) => x.lastMs)) },
-      lost: f.rounds.reduce((sum, x) => sum + (n - x.received), 0),
-      detail: { rounds: f.rounds },
-    });
+    const [r, watch] = await watched(target, () => g.request<LoadResult>({ cmd: "paced", perSessionPerSecond: 1, warmupMs: o.warmupMs, durationMs: o.durationMs, pids }));
+    ctx.emit({ scenario: "latency", target: target.name, proto: "telnet", sessions: n, perSecond: r.perSecond, lost: r.lost, closed: r.closed, latency: r.latency, cpuUsPerMsg: perMsg(r.cpuUs, r.replies), detail: { sent: r.sent, ...watch } });
+    await fanoutRounds(ctx, g, target, n, o.fanoutRounds);
+  });
+}
+
+/**
+ * `n` logged-in sessions (split over the target's portals, see Target.entries), then one channel
+ * line to all of them, `rounds` times, after as many unmeasured rounds (the fan-out after the
+ * latency run follows seconds of traffic; this one would otherwise measure a cold portal).
+ */
+export async function fanout(ctx: BenchContext, target: Target, n: number, rounds: number): Promise<void> {
+  ensureFiles(target, n + 1000);
+  await withGenerator(ctx, n + 1000, async (g) => {
+    await connect(ctx, g, target, "telnet", n, { login: true, parallel: 500, timeoutMs: 180_000 });
+    ctx.progress(`  fan-out warm-up, ${rounds} rounds`);
+    await g.request<FanoutResult>({ cmd: "fanout", rounds, timeoutMs: 20_000 });
+    await fanoutRounds(ctx, g, target, n, rounds);
+  });
+}
+
+/** The channel line, `rounds` times (none when 0): first and last receiver, and CPU per delivered line (read here, rounds and pauses included). */
+async function fanoutRounds(ctx: BenchContext, g: Generator, target: Target, n: number, rounds: number): Promise<void> {
+  if (rounds <= 0) return;
+  ctx.progress(`  fan-out to ${n} sessions, ${rounds} rounds`);
+  const stop = cpuWindow(await target.pids());
+  const [f, watch] = await watched(target, () => g.request<FanoutResult>({ cmd: "fanout", rounds, timeoutMs: 20_000 }));
+  const cpu = stop();
+  const complete = f.rounds.filter((x) => x.received === n);
+  ctx.emit({
+    scenario: "fanout", target: target.name, proto: "telnet", sessions: n,
+    ms: { firstMedian: median(complete.map((x) => x.firstMs)), lastMedian: median(complete.map((x) => x.lastMs)), lastWorst: Math.max(0, ...complete.map((x) => x.lastMs)) },
+    lost: f.rounds.reduce((sum, x) => sum + (n - x.received), 0),
+    cpuUsPerMsg: perMsg(cpu.cpuUs, f.rounds.reduce((sum, x) => sum + x.received, 0)),
+    detail: { rounds: f.rounds, ...watch },
   });
 }
 
