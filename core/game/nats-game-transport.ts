@@ -5,7 +5,7 @@ import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError, errorMessage } from "../errors/portal-error.js";
 import { LINK_VERSION, parsePortalMessage, type GameToPortal, type PortalToGame } from "../link/link-messages.js";
 import { encodeEnvelope, epochGame, type Envelope, type OutgoingEnvelope } from "../link/nats/envelope.js";
-import { EnvelopeReader, connectNats, readJson, watchNats, type NatsConnection } from "../link/nats/nats-connection.js";
+import { EnvelopeReader, closeNats, connectNats, readJson, watchNats, type NatsConnection } from "../link/nats/nats-connection.js";
 import { NatsSubjects } from "../link/nats/nats-subjects.js";
 import { ReliableEpoch } from "../link/nats/reliable-epoch.js";
 import type { Logger } from "../logging/logger.js";
@@ -95,7 +95,7 @@ export class NatsGameTransport implements GameTransport {
     await this.opening?.catch(() => undefined);
     const nc = this.nc;
     this.nc = undefined;
-    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+    if (nc) await closeNats(nc);
   }
 
   send(portal: string, msg: GameToPortal): boolean {

@@ -50,9 +50,9 @@ interface GameRec {
   disconnects: string[];
 }
 
-function startGame(opts: { prefix?: string; password?: string; onInput?: (g: GameSessionHandler, s: GameSession, line: string) => void } = {}): GameRec {
+function startGame(opts: { prefix?: string; password?: string; link?: Record<string, unknown>; onInput?: (g: GameSessionHandler, s: GameSession, line: string) => void } = {}): GameRec {
   const logger = new MemoryLogger();
-  const nats = resolvePortalConfig({ link: natsConfig(opts.prefix) }).link;
+  const nats = resolvePortalConfig({ link: { ...natsConfig(opts.prefix), ...opts.link } }).link;
   const transport = new NatsGameTransport({ nats: nats.nats, credentials: { user: USER, password: opts.password ?? PASSWORD }, link: nats, logger });
   const rec: GameRec = { game: undefined as unknown as GameSessionHandler, transport, logger, inputs: [], syncs: [], disconnects: [] };
   rec.game = new GameSessionHandler({
@@ -217,6 +217,20 @@ describe("game link over NATS (real nats-server, auth on, in-process portals and
     } finally {
       await proxy.close();
     }
+  });
+
+  it("a portal stopping tells the game: its players leave the game at once, not after the heartbeat timeout", async () => {
+    const a = await startPortal("alpha", { link: { heartbeatTimeoutMs: 20_000 } });
+    await startPortal("beta");
+    const rec = startGame({ link: { heartbeatTimeoutMs: 20_000 } });
+    await waitFor(linked(rec, "alpha", "beta"), 5000, "game linked to both portals");
+    const sa = connectSession(a.portal);
+    await waitFor(() => rec.game.sessions.size === 1, 5000, "alpha's session known");
+    const t0 = Date.now();
+    await a.portal.stop();
+    await waitFor(() => rec.disconnects.includes(sa.sessid) && rec.game.portalViews().every((p) => p.portal_id !== "alpha"), 3000, "alpha gone from the game");
+    expect(Date.now() - t0).to.be.below(3000);
+    expect(linked(rec, "beta")()).to.equal(true);
   });
 
   it("a portal restarted (new run) while the game still has its old epoch is linked again at once, not after the timeout", async () => {

@@ -43,6 +43,16 @@ export async function connectNats(nats: NatsLinkConfig, creds: NatsCredentials, 
   }
 }
 
+/** Sends what is buffered and closes; a connection that cannot drain within `timeoutMs` (NATS down) is closed as it is. */
+export async function closeNats(nc: NatsConnection, timeoutMs = 2000): Promise<void> {
+  if (nc.isClosed()) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), timeoutMs)));
+  const drained = await Promise.race([nc.drain().then(() => "drained" as const, () => "failed" as const), late]);
+  clearTimeout(timer);
+  if (drained !== "drained") await nc.close().catch(() => undefined);
+}
+
 /** Calls `down` when the connection to NATS is lost and `up` when it is back, until it closes. */
 export function watchNats(nc: NatsConnection, logger: Logger, on: { down(): void; up(): void }): void {
   void (async () => {

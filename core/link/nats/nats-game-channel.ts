@@ -9,7 +9,7 @@ import { takeGameMessage } from "../game-message-intake.js";
 import { LINK_VERSION, type PortalToGame } from "../link-messages.js";
 import { CONNECTION_NEWS_DELAY_MS, type LinkServerEvents } from "../link-server.js";
 import { encodeEnvelope, epochGame, type Envelope, type OutgoingEnvelope } from "./envelope.js";
-import { EnvelopeReader, connectNats, readJson, watchNats, type NatsConnection } from "./nats-connection.js";
+import { EnvelopeReader, closeNats, connectNats, readJson, watchNats, type NatsConnection } from "./nats-connection.js";
 import { NatsSubjects } from "./nats-subjects.js";
 import { ReliableEpoch } from "./reliable-epoch.js";
 
@@ -131,11 +131,17 @@ export class NatsGameChannel implements GameChannel {
     this.stopped = true;
     this.options.clock.clearTimeout(this.beaconTimer);
     this.beaconTimer = undefined;
-    this.epoch?.close();
+    const epoch = this.epoch;
+    if (epoch && !epoch.closed) {
+      // What is queued (the disconnect-all) goes out, then the game is told the epoch is over rather than left to time out.
+      epoch.flush();
+      this.publish(epochGame(epoch.id), { e: epoch.id, r: "portal stopped" });
+      epoch.close();
+    }
     this.reader?.close();
     const nc = this.nc;
     this.nc = undefined;
-    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+    if (nc) await closeNats(nc);
   }
 
   private async checkIdFree(): Promise<void> {
