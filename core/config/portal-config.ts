@@ -55,7 +55,7 @@ const natsSchema = z.strictObject({
   name: z.string().regex(/^\S{1,64}$/).optional().describe("Connection name shown by the NATS server's monitoring; default portico-<portalId>."),
   connectTimeoutMs: int(100, 600_000).default(5_000).describe("How long the first connection to NATS may take at start; past it the start fails (PORTAL_ERR_NATS_CONNECT)."),
   reconnectWaitMs: int(50, 600_000).default(500).describe("Wait between attempts to reconnect to NATS after losing it (forever; the link waits meanwhile)."),
-  resendMs: int(20, 600_000).default(250).describe("A link frame the peer has not acknowledged this long is sent again (NATS may drop messages; duplicates are discarded by sequence number)."),
+  resendMs: int(20, 600_000).default(250).describe("A link frame the peer has not acknowledged this long is sent again (NATS may drop messages; duplicates are discarded by sequence number); while nothing is acknowledged the wait doubles, up to two heartbeats."),
 }).describe("The game link over NATS (link.transport \"nats\"): several portals serving one game. See docs/scaling.md.");
 
 const linkSchema = z.strictObject({

@@ -298,6 +298,41 @@ describe("ReliableEpoch (NATS link epoch)", () => {
       expect(p.pending("b").map((e) => e.s)).to.deep.equal([2]);
     });
 
+    it("backs off while nothing is acknowledged: resends after resendMs, then 2x, 4x ... up to two heartbeats", () => {
+      p = new Pair({ resendMs: 100, heartbeatMs: 1000, heartbeatTimeoutMs: 60_000 });
+      p.a.send(msg(1));
+      p.a.flush();
+      const rounds: number[] = [];
+      let resent = 0;
+      for (let t = 100; t <= 8000; t += 100) {
+        p.clock.advance(100);
+        p.take();
+        if (p.a.stats.resent !== resent) {
+          resent = p.a.stats.resent;
+          rounds.push(t);
+        }
+      }
+      expect(rounds).to.deep.equal([100, 300, 700, 1500, 3100, 5100, 7100]);
+      // Progress resets it: the next frame lost is resent after resendMs again.
+      p.a.receive({ e: EPOCH, a: 1 });
+      p.a.send(msg(2));
+      p.a.flush();
+      p.take();
+      p.clock.advance(100);
+      expect(p.a.stats.resent).to.equal(resent + 1);
+    });
+
+    it("resends at most about 1 MiB per round (always at least one frame)", () => {
+      p = new Pair({ resendMs: 100, batchMaxBytes: 1024 * 1024, maxFrameBytes: 4 * 1024 * 1024, maxBufferedBytes: 64 * 1024 * 1024 });
+      for (let i = 1; i <= 3; i++) {
+        p.a.send(msg(i, { pad: "x".repeat(600 * 1024) }));
+        p.a.flush();
+      }
+      p.take();
+      p.clock.advance(100);
+      expect(p.pending("b").filter((e) => e.s !== undefined).map((e) => e.s)).to.deep.equal([1]);
+    });
+
     it("a resend request republishes from n on, not what comes before it", () => {
       p = new Pair();
       for (let i = 1; i <= 4; i++) {

@@ -29,8 +29,9 @@ export interface EpochEvents {
   closed(err?: PortalError): void;
 }
 
-/** Most unacknowledged bytes published again per resend round; the rest follow as acknowledgements arrive. */
+/** At most this many frames, and about this many bytes, are published again per resend round; the rest follow as acknowledgements arrive. */
 const RESEND_WINDOW_FRAMES = 64;
+const RESEND_WINDOW_BYTES = 1024 * 1024;
 /** Acknowledgements wait this long for a data frame to ride on. */
 const ACK_DELAY_MS = 5;
 
@@ -41,7 +42,9 @@ interface SentFrame { s: number; m: string; bytes: number }
  * TCP link. Data frames are numbered from 1 in each direction; the receiver takes them strictly in
  * order, discards duplicates, asks for a resend from the first missing one (`n`), and acknowledges
  * the highest it took (`a`, on its next frame or alone). The sender keeps frames until acknowledged
- * and publishes them again when no acknowledgement came for `resendMs`. So every message arrives
+ * and publishes them again when no acknowledgement came for `resendMs` (then twice that, and so on,
+ * up to two heartbeats, until an acknowledgement comes: a peer busy with a large sync is not flooded
+ * with copies; at most 64 frames, about 1 MiB, per round). So every message arrives
  * once and in order, or the epoch ends (peer silent past the heartbeat timeout, or not taking what
  * is sent) and both ends start a new one, as after a TCP reconnect.
  */
@@ -50,6 +53,8 @@ export class ReliableEpoch {
   private readonly unacked: SentFrame[] = [];
   private unackedBytes = 0;
   private lastAckProgress: number;
+  /** Resend rounds since the last acknowledgement progress: each waits twice as long as the one before (a busy peer is not flooded). */
+  private resendRounds = 0;
   private expected = 1;
   private ackOwed = false;
   private ackTimer: TimerHandle | undefined;
@@ -211,14 +216,20 @@ export class ReliableEpoch {
       this.unackedBytes -= this.unacked.shift()!.bytes;
       progressed = true;
     }
-    if (progressed) this.lastAckProgress = this.options.clock.now();
+    if (progressed) {
+      this.lastAckProgress = this.options.clock.now();
+      this.resendRounds = 0;
+    }
   }
 
   private resendFrom(seq: number): void {
     let n = 0;
+    let bytes = 0;
     for (const frame of this.unacked) {
       if (frame.s < seq) continue;
-      if (n++ >= RESEND_WINDOW_FRAMES) break;
+      if (n >= RESEND_WINDOW_FRAMES || (n > 0 && bytes + frame.bytes > RESEND_WINDOW_BYTES)) break;
+      n += 1;
+      bytes += frame.bytes;
       this.stats.resent += 1;
       this.publishData(frame);
     }
@@ -241,7 +252,11 @@ export class ReliableEpoch {
       this.close(new PortalError(ErrorCodes.LINK_TIMEOUT, `link peer silent for more than ${this.options.heartbeatTimeoutMs} ms`));
       return;
     }
-    if (this.unacked.length > 0 && now - this.lastAckProgress >= this.options.resendMs) this.resendFrom(this.unacked[0]!.s);
+    const wait = Math.min(this.options.resendMs * 2 ** this.resendRounds, Math.max(this.options.resendMs, this.options.heartbeatMs * 2));
+    if (this.unacked.length > 0 && now - this.lastAckProgress >= wait) {
+      this.resendRounds = Math.min(this.resendRounds + 1, 16);
+      this.resendFrom(this.unacked[0]!.s);
+    }
     if (silentFor >= this.options.heartbeatMs) this.send({ op: "ping" });
   }
 }
