@@ -298,6 +298,24 @@ describe("game link over NATS (real nats-server, auth on, in-process portals and
     expect(b.logger.codes().filter((c) => c === ErrorCodes.LINK_REPLACED)).to.have.length(1);
   });
 
+  it("hands back and restores a large state (2 000 sessions x 2 KB of server_data, several MB in many frames) across a game reload", async function () {
+    this.timeout(60_000);
+    const a = await startPortal("alpha");
+    const first = startGame();
+    await waitFor(linked(first, "alpha"), 5000, "first game linked");
+    const sessions = Array.from({ length: 2000 }, () => connectSession(a.portal));
+    await waitFor(() => first.game.sessions.size === 2000, 20_000, "2 000 sessions known");
+    for (const s of first.game.sessions.values()) s.server_data = { blob: `${s.sessid}:`.padEnd(2048, "x") };
+    first.game.announceStop("reload");
+    await first.game.handBack();
+    await first.game.stop();
+    const second = startGame();
+    await waitFor(() => second.syncs.length === 1, 20_000, "second game synced");
+    expect(second.syncs[0]!.mode).to.equal("reload");
+    expect(second.game.sessions.size).to.equal(2000);
+    for (const s of sessions) expect(second.game.get(s.sessid)?.server_data.blob).to.equal(`${s.sessid}:`.padEnd(2048, "x"));
+  });
+
   it("refuses wrong credentials: the portal's start fails with PORTAL_ERR_NATS_AUTH, so does the game's", async () => {
     let err: unknown;
     await startPortal("alpha", { password: "wrong" }).catch((e: unknown) => (err = e));
