@@ -394,6 +394,28 @@ describe("game link over NATS (real nats-server, auth on, in-process portals and
     await waitFor(() => s.texts.includes("echo four"), 3000, "the link goes on");
   });
 
+  it("refuses an acknowledgement of input never sent, or one going backwards, with PORTAL_ERR_LINK_ACK; nothing is lost and the link goes on", async () => {
+    const a = await startPortal("alpha");
+    const b = await startPortal("beta");
+    const rec = startGame({ onInput: (g, s, line) => g.msg(s, `echo ${line}`) });
+    await waitFor(linked(rec, "alpha", "beta"), 5000, "game linked to both portals");
+    const s = connectSession(a.portal);
+    const sb = connectSession(b.portal);
+    await waitFor(() => rec.game.sessions.size === 2, 5000, "sessions known");
+    for (const line of ["one", "two", "three"]) a.portal.handler.data_in(s, [["text", [line], {}]]);
+    await waitFor(() => s.texts.length === 3 && a.portal.handler.pendingInputs === 0, 3000, "acknowledged");
+    // Straight through the transport, as a buggy game would: ahead of what was sent, then backwards.
+    expect(rec.transport.send("alpha", { op: "ack", seqs: { [s.sessid]: 999 } })).to.equal(true);
+    expect(rec.transport.send("alpha", { op: "ack", seqs: { [s.sessid]: 1 } })).to.equal(true);
+    await waitFor(() => a.logger.codes().filter((c) => c === ErrorCodes.LINK_ACK).length === 2, 3000, "two refused acks");
+    a.portal.handler.data_in(s, [["text", ["four"], {}]]);
+    b.portal.handler.data_in(sb, [["text", ["on beta"], {}]]);
+    await waitFor(() => s.texts.includes("echo four") && sb.texts.includes("echo on beta"), 3000, "both portals go on");
+    await waitFor(() => a.portal.handler.pendingInputs === 0, 3000, "the real acknowledgement applied");
+    expect(rec.inputs.map((x) => x.line)).to.deep.equal(["one", "two", "three", "four", "on beta"]);
+    expect(b.logger.codes()).to.not.include(ErrorCodes.LINK_ACK);
+  });
+
   it("drops bad input on the link's subjects with a coded warning; the link goes on", async () => {
     const a = await startPortal("alpha", { link: { maxFrameBytes: 65_536, maxServerDataBytes: 16_384 } });
     const rec = startGame({ onInput: (g, s, line) => g.msg(s, `echo ${line}`) });
