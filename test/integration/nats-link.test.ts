@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { Portal } from "../../core/portal.js";
 import { ErrorCodes } from "../../core/errors/error-codes.js";
@@ -10,6 +11,7 @@ import { waitFor } from "../../core/testing/wait-for.js";
 import { tempDir } from "../support/link-harness.js";
 import { NatsServerProcess } from "../support/nats-server.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
+import { selfSignedCert } from "../support/fake-irc-server.js";
 
 // The link over a real nats-server (auth on), with portals and the game SDK in this process: several
 // portals, one game; what each side sees, faults of the broker, bad input on the subjects.
@@ -134,6 +136,50 @@ describe("game link over NATS with the subject permissions of docs/scaling.md", 
     }
     await new Promise((r) => setTimeout(r, 300));
     expect(inputs).to.deep.equal([`${s2.sessid} real`]);
+  });
+});
+
+describe("game link over NATS with TLS (link.nats.tls)", function () {
+  this.timeout(30_000);
+  let nats: NatsServerProcess | undefined;
+  const portals: Portal[] = [];
+  let game: GameSessionHandler | undefined;
+
+  afterEach(async () => {
+    await game?.stop();
+    for (const p of portals.splice(0)) await p.stop().catch(() => undefined);
+    await nats?.dispose();
+  });
+
+  it("links a portal and the game over tls:// with the server's certificate as caFile; without it the start fails with PORTAL_ERR_NATS_CONNECT", async () => {
+    const dir = tempDir();
+    const { key, cert } = selfSignedCert();
+    const certFile = join(dir, "cert.pem");
+    const keyFile = join(dir, "key.pem");
+    writeFileSync(certFile, cert);
+    writeFileSync(keyFile, key, { mode: 0o600 });
+    nats = await NatsServerProcess.start({ user: USER, password: PASSWORD, tls: { certFile, keyFile } });
+    const link = (tls?: Record<string, unknown>) => ({ transport: "nats", heartbeatMs: 200, heartbeatTimeoutMs: 1500, nats: { servers: [`tls://127.0.0.1:${nats!.port}`], prefix: "tls-test", ...(tls ? { tls } : {}) } });
+    const credentials = { user: USER, password: PASSWORD };
+
+    const untrusting = new Portal({ config: { portalId: "nocert", dataDir: tempDir(), link: link() }, logger: new MemoryLogger(), plugins: [], natsCredentials: credentials });
+    portals.push(untrusting);
+    let err: unknown;
+    await untrusting.start().catch((e: unknown) => (err = e));
+    expect((err as { code?: string }).code).to.equal(ErrorCodes.NATS_CONNECT);
+
+    const portal = new Portal({ config: { portalId: "alpha", dataDir: tempDir(), link: link({ caFile: certFile }), limits: { maxConnectionRate: 0 } }, logger: new MemoryLogger(), plugins: [], natsCredentials: credentials });
+    portals.push(portal);
+    await portal.start();
+    const resolved = resolvePortalConfig({ link: link({ caFile: certFile }) }).link;
+    const inputs: string[] = [];
+    game = new GameSessionHandler({ transport: new NatsGameTransport({ nats: resolved.nats, credentials, link: resolved }), callbacks: { onInput: (_s, _n, args) => inputs.push(String(args[0])) } });
+    game.start();
+    const s = connectSession(portal);
+    await waitFor(() => game!.sessions.size === 1, 5000, "session known over TLS");
+    portal.handler.data_in(s, [["text", ["over tls"], {}]]);
+    await waitFor(() => inputs.includes("over tls"), 3000, "input over TLS");
+    expect((portal.status().link as { address: { connected_server: string } }).address.connected_server).to.equal(`127.0.0.1:${nats.port}`);
   });
 });
 
