@@ -10,7 +10,7 @@ export function formatStatus(s: Record<string, unknown>): string {
   const plugins = (s.plugins ?? []) as { path: string; direction: string; status: Record<string, unknown> }[];
   const admin = s.admin as { host: string; port: number } | null;
   const lines = [
-    `portico running (pid ${String(s.pid)}, up ${String(s.uptime_s)} s, portal ${String(s.portal_id)} run ${String(s.portal_run)})`,
+    `portico running (pid ${String(s.pid)}, up ${String(s.uptime_s)} s, portal ${String(s.portal_id)}, run ${String(s.portal_run)})`,
     `  link:      ${link.connected ? "game connected" : "no game connected"}${where}`,
     `  game:      ${game ? `${game.state ?? "?"}${game.pid ? `, pid ${game.pid}` : ""}, restarts ${game.restarts ?? 0}, crashes ${game.crashes ?? 0}` : "not supervised"}`,
     `  sessions:  ${sessions.total ?? 0} (${sessions.logged_in ?? 0} logged in)${Object.entries(sessions.by_protocol ?? {}).map(([p, n]) => `, ${p} ${n}`).join("")}`,

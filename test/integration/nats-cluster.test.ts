@@ -426,7 +426,7 @@ describe("a cluster over NATS: one portal supervises the game itself", function 
     await alice.waitForLine('bob says, "to the supervised game"', 10_000);
     const r = await p2.cli(["status"]);
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/portal p2 run \d+/);
+    expect(r.stdout).to.match(/portal p2, run \d+/);
     expect(r.stdout).to.include(`game connected over NATS ${cluster.nats.url.replace("nats://", "")}`);
     expect(r.stdout).to.include("(prefix portico)");
     const s1 = await p1.cli(["status", "--json"]);
