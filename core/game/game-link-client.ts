@@ -3,7 +3,7 @@ import { DEFAULT_CONFIG, type LinkConfig } from "../config/portal-config.js";
 import { ErrorCodes } from "../errors/error-codes.js";
 import type { PortalError } from "../errors/portal-error.js";
 import { LinkConnection } from "../link/link-connection.js";
-import { LINK_VERSION, parsePortalMessage, type GameToPortal, type PortalToGame } from "../link/link-messages.js";
+import { LINK_VERSION, parsePortalMessage, parseRefusal, type GameToPortal, type PortalToGame } from "../link/link-messages.js";
 import type { Logger } from "../logging/logger.js";
 import { Backoff, type BackoffPolicy } from "../time/backoff.js";
 import { systemClock, type Clock, type TimerHandle } from "../time/clock.js";
@@ -102,7 +102,8 @@ export class GameLinkClient {
         for (const raw of raws) {
           const parsed = parsePortalMessage(raw);
           if (!parsed.ok) {
-            this.options.logger?.warn({ code: ErrorCodes.LINK_UNKNOWN_OP, op: parsed.op }, "unknown message from the portal ignored");
+            const { code, message } = parseRefusal(parsed);
+            this.options.logger?.warn({ code, op: parsed.op }, `message from the portal dropped: ${message}`);
             continue;
           }
           const msg = parsed.msg;

@@ -184,7 +184,8 @@ export class GameSessionHandler {
   /** The portal id holding a session (undefined when unknown). */
   portalOf(session: GameSession | SessionId): string | undefined {
     const key = this.sessionPortal.get(typeof session === "string" ? session : session.sessid);
-    return key === undefined ? undefined : this.portals.get(key)?.portalId;
+    if (key === undefined) return undefined;
+    return this.portals.get(key)?.portalId ?? (this.transport.keysArePortalIds ? key : undefined);
   }
 
   /** Every portal this game is linked to (or was, until its link is declared down), with its session counts. */
@@ -418,12 +419,17 @@ export class GameSessionHandler {
    * input twice; input received while paused is neither taken in nor acknowledged.
    */
   private onFrame(key: string, raw: PortalToGame[]): void {
-    const portal = this.portal(key);
-    const msgs = this.vet(portal, raw);
-    // A new portal-sync (a reconnect) ends a pause: the portal replays what was not taken in.
-    if (msgs.some((m) => m.op === "portal-sync")) this.inputPaused = false;
-    const fresh = this.inputPaused ? undefined : this.takeIn(portal, msgs);
-    for (const msg of msgs) this.onMessage(portal, msg, fresh);
+    try {
+      const portal = this.portal(key);
+      const msgs = this.vet(portal, raw);
+      // A new portal-sync (a reconnect) ends a pause: the portal replays what was not taken in.
+      if (msgs.some((m) => m.op === "portal-sync")) this.inputPaused = false;
+      const fresh = this.inputPaused ? undefined : this.takeIn(portal, msgs);
+      for (const msg of msgs) this.onMessage(portal, msg, fresh);
+    } catch (err) {
+      // Messages are checked on arrival (parsePortalMessage) and callbacks guarded: reaching here is a bug, and it must not end the game.
+      this.logger?.error({ code: ErrorCodes.LINK_HANDLER, portal: key, err }, "a frame from a portal could not be handled; the rest of it was dropped");
+    }
   }
 
   /** Whether `sessid` may be named by this portal: its own, or not (yet) anyone's and carrying its id. */

@@ -3,7 +3,7 @@ import type { NatsCredentials } from "../config/nats-credentials.js";
 import { DEFAULT_CONFIG, type LinkConfig, type NatsLinkConfig } from "../config/portal-config.js";
 import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError, errorMessage } from "../errors/portal-error.js";
-import { LINK_VERSION, parsePortalMessage, type GameToPortal, type PortalToGame } from "../link/link-messages.js";
+import { LINK_VERSION, parsePortalMessage, parseRefusal, type GameToPortal, type PortalToGame } from "../link/link-messages.js";
 import { encodeEnvelope, epochGame, type Envelope, type OutgoingEnvelope } from "../link/nats/envelope.js";
 import { EnvelopeReader, closeNats, connectNats, readJson, watchNats, type NatsConnection } from "../link/nats/nats-connection.js";
 import { NatsSubjects } from "../link/nats/nats-subjects.js";
@@ -224,7 +224,8 @@ export class NatsGameTransport implements GameTransport {
     for (const raw of raws) {
       const parsed = parsePortalMessage(raw);
       if (!parsed.ok) {
-        this.options.logger?.warn({ code: ErrorCodes.LINK_UNKNOWN_OP, op: parsed.op, portal }, "unknown message from a portal ignored");
+        const { code, message } = parseRefusal(parsed);
+        this.reader?.drop(this.subjects.game(this.gameId, portal), code, `message from portal ${portal} dropped: ${message}`);
         continue;
       }
       const msg = parsed.msg;

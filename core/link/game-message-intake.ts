@@ -1,7 +1,7 @@
 import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError } from "../errors/portal-error.js";
 import type { Logger } from "../logging/logger.js";
-import { parseGameMessage, type GameToPortal, type PortalToGame } from "./link-messages.js";
+import { parseGameMessage, parseRefusal, type GameToPortal, type PortalToGame } from "./link-messages.js";
 
 /**
  * One message from the linked game, whatever carried it (TCP or NATS): validated, then handed to
@@ -12,8 +12,7 @@ export function takeGameMessage(raw: unknown, handle: (msg: GameToPortal) => voi
   const parsed = parseGameMessage(raw);
   if (!parsed.ok) {
     const op = parsed.op;
-    const code = parsed.code === "unknown-op" ? ErrorCodes.LINK_UNKNOWN_OP : ErrorCodes.LINK_MESSAGE;
-    const message = parsed.code === "unknown-op" ? `unknown operation "${op}"` : `bad field "${parsed.field}" in ${op ?? "message"}`;
+    const { code, message } = parseRefusal(parsed);
     logger.warn({ code, op }, message);
     reply(op ? { op: "error", code, message, ref_op: op } : { op: "error", code, message });
     return;

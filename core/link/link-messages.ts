@@ -1,6 +1,6 @@
 import type { CommandTuple } from "../messages/command-tuple.js";
 import { isCommandTuple } from "../messages/command-tuple.js";
-import type { ConnectSyncData, SessionId, SyncData } from "../sessions/session-data.js";
+import { findBadSyncKey, type ConnectSyncData, type SessionId, type SyncData } from "../sessions/session-data.js";
 
 /** Link protocol version; both ends state it in the handshake. See docs/link-protocol.md. */
 export const LINK_VERSION = 2;
@@ -100,6 +100,13 @@ const GAME_CHECKS: Record<GameOp, (m: Record<string, unknown>) => string | undef
 
 export type ParseResult<T> = { ok: true; msg: T } | { ok: false; code: "unknown-op" | "bad-field"; op?: string; field?: string };
 
+/** The coded error for a message that failed its check: an unknown op, or the first bad field. */
+export function parseRefusal(failed: Extract<ParseResult<unknown>, { ok: false }>): { code: "PORTAL_ERR_LINK_UNKNOWN_OP" | "PORTAL_ERR_LINK_MESSAGE"; message: string } {
+  return failed.code === "unknown-op"
+    ? { code: "PORTAL_ERR_LINK_UNKNOWN_OP", message: `unknown operation "${failed.op}"` }
+    : { code: "PORTAL_ERR_LINK_MESSAGE", message: `bad field "${failed.field}" in ${failed.op ?? "message"}` };
+}
+
 /** Validates one message from a game. */
 export function parseGameMessage(raw: unknown): ParseResult<GameToPortal> {
   if (!isObj(raw) || !isStr(raw.op)) return { ok: false, code: "bad-field", field: "op" };
@@ -110,14 +117,43 @@ export function parseGameMessage(raw: unknown): ParseResult<GameToPortal> {
   return { ok: true, msg: raw as unknown as GameToPortal };
 }
 
-const PORTAL_OPS: ReadonlySet<string> = new Set<PortalOp>([
-  "portal-sync", "portal-sync-sessions", "portal-sync-end", "session-connect", "session-connect-sync", "session-disconnect", "disconnect-all",
-  "data-in", "server-stop", "reply", "error", "cluster", "ping", "pong",
-]);
+/** A session as the portal describes it: an object with a session id, its other keys well typed (protocol_key and address strings or null). */
+const isSessionData = (v: unknown) =>
+  isObj(v) && isSessid(v.sessid) && findBadSyncKey(v) === undefined && optStr(v.protocol_key) && optStr(v.address);
+const isSyncEntry = (v: unknown) => isSessionData(v) && isSeq((v as Record<string, unknown>).input_seq);
+const isLimits = (v: unknown) => isObj(v) && isId(v.max_frame_bytes) && v.max_frame_bytes > 0 && isId(v.max_server_data_bytes) && v.max_server_data_bytes > 0;
+const RESTART_MODES: ReadonlySet<unknown> = new Set(["cold", "reload", "reset", "crash"]);
+const STOP_MODES: ReadonlySet<unknown> = new Set(["reload", "reset", "shutdown"]);
 
-/** Light check of what the portal sends (the game SDK trusts its authenticated portal beyond the op name). */
+/**
+ * Shape checks for what a portal may send, each returning the first bad field: the game SDK relies on
+ * them (over NATS a game hears several portals, and one sending a malformed message must not upset
+ * the others).
+ */
+const PORTAL_CHECKS: Record<PortalOp, (m: Record<string, unknown>) => string | undefined> = {
+  "portal-sync": (m) => (!isId(m.version) ? "version" : !RESTART_MODES.has(m.mode) ? "mode" : !isSessid(m.portal_id) ? "portal_id"
+    : !isSeq(m.portal_run) ? "portal_run" : !isSeq(m.gen) ? "gen" : !isLimits(m.limits) ? "limits" : undefined),
+  "portal-sync-sessions": (m) => (!Array.isArray(m.sessions) || !m.sessions.every(isSyncEntry) ? "sessions" : !Array.isArray(m.fresh) || !m.fresh.every(isSessid) ? "fresh" : undefined),
+  "portal-sync-end": (m) => (!isSeq(m.gen) ? "gen" : undefined),
+  "session-connect": (m) => (!isSessionData(m.session) ? "session" : !isSeq(m.gen) ? "gen" : undefined),
+  "session-connect-sync": (m) => (!isSessionData(m.session) ? "session" : undefined),
+  "session-disconnect": (m) => (!isSessid(m.sessid) ? "sessid" : undefined),
+  "disconnect-all": () => undefined,
+  "data-in": (m) => (!isSessid(m.sessid) ? "sessid" : !isSeq(m.seq) || m.seq === 0 ? "seq" : !isTuples(m.cmds) ? "cmds" : undefined),
+  "server-stop": (m) => (!STOP_MODES.has(m.mode) ? "mode" : undefined),
+  reply: (m) => (!isId(m.id) ? "id" : typeof m.ok !== "boolean" ? "ok" : !m.ok && !(isObj(m.error) && isStr(m.error.code) && isStr(m.error.message)) ? "error" : undefined),
+  error: (m) => (!isStr(m.code) ? "code" : !isStr(m.message) ? "message" : undefined),
+  cluster: (m) => (!isId(m.id) ? "id" : undefined),
+  ping: () => undefined,
+  pong: () => undefined,
+};
+
+/** Validates one message from a portal. */
 export function parsePortalMessage(raw: unknown): ParseResult<PortalToGame> {
   if (!isObj(raw) || !isStr(raw.op)) return { ok: false, code: "bad-field", field: "op" };
-  if (!PORTAL_OPS.has(raw.op)) return { ok: false, code: "unknown-op", op: raw.op };
+  const check = Object.hasOwn(PORTAL_CHECKS, raw.op) ? PORTAL_CHECKS[raw.op as PortalOp] : undefined;
+  if (!check) return { ok: false, code: "unknown-op", op: raw.op };
+  const field = check(raw);
+  if (field) return { ok: false, code: "bad-field", op: raw.op, field };
   return { ok: true, msg: raw as unknown as PortalToGame };
 }
