@@ -1,3 +1,4 @@
+import { ErrorCodes } from "../errors/error-codes.js";
 import type { CommandTuple } from "../messages/command-tuple.js";
 import { isCommandTuple } from "../messages/command-tuple.js";
 import { findBadSyncKey, type ConnectSyncData, type SessionId, type SyncData } from "../sessions/session-data.js";
@@ -101,10 +102,10 @@ const GAME_CHECKS: Record<GameOp, (m: Record<string, unknown>) => string | undef
 export type ParseResult<T> = { ok: true; msg: T } | { ok: false; code: "unknown-op" | "bad-field"; op?: string; field?: string };
 
 /** The coded error for a message that failed its check: an unknown op, or the first bad field. */
-export function parseRefusal(failed: Extract<ParseResult<unknown>, { ok: false }>): { code: "PORTAL_ERR_LINK_UNKNOWN_OP" | "PORTAL_ERR_LINK_MESSAGE"; message: string } {
+export function parseRefusal(failed: Extract<ParseResult<unknown>, { ok: false }>): { code: typeof ErrorCodes.LINK_UNKNOWN_OP | typeof ErrorCodes.LINK_MESSAGE; message: string } {
   return failed.code === "unknown-op"
-    ? { code: "PORTAL_ERR_LINK_UNKNOWN_OP", message: `unknown operation "${failed.op}"` }
-    : { code: "PORTAL_ERR_LINK_MESSAGE", message: `bad field "${failed.field}" in ${failed.op ?? "message"}` };
+    ? { code: ErrorCodes.LINK_UNKNOWN_OP, message: `unknown operation "${failed.op}"` }
+    : { code: ErrorCodes.LINK_MESSAGE, message: `bad field "${failed.field}" in ${failed.op ?? "message"}` };
 }
 
 /** Validates one message from a game. */

@@ -31,12 +31,29 @@ function natsConfig(prefix = "portico-test", extra: Record<string, unknown> = {}
   return { transport: "nats", heartbeatMs: 200, heartbeatTimeoutMs: 1500, nats: { servers: [started.nats.url], prefix, reconnectWaitMs: 100, resendMs: 100, ...extra } };
 }
 
-async function startPortal(portalId: string, opts: { prefix?: string; password?: string; link?: Record<string, unknown>; natsPort?: number } = {}): Promise<{ portal: Portal; logger: MemoryLogger }> {
+/** Who a peer is to NATS and how it reaches it: another user, password, port, or link.nats keys (servers, tls). */
+interface PeerOpts {
+  prefix?: string;
+  user?: string;
+  password?: string;
+  /** Keys of link (over the test's), e.g. heartbeatTimeoutMs. */
+  link?: Record<string, unknown>;
+  /** Keys of link.nats (over the test's), e.g. servers or tls. */
+  nats?: Record<string, unknown>;
+  natsPort?: number;
+}
+
+function peerLink(opts: PeerOpts) {
+  return { ...natsConfig(opts.prefix, { ...(opts.natsPort !== undefined ? { servers: [`nats://127.0.0.1:${opts.natsPort}`] } : {}), ...opts.nats }), ...opts.link };
+}
+
+const peerCredentials = (opts: PeerOpts) => ({ user: opts.user ?? USER, password: opts.password ?? PASSWORD });
+
+async function startPortal(portalId: string, opts: PeerOpts = {}): Promise<{ portal: Portal; logger: MemoryLogger }> {
   const logger = new MemoryLogger();
-  const link = { ...natsConfig(opts.prefix, opts.natsPort !== undefined ? { servers: [`nats://127.0.0.1:${opts.natsPort}`] } : {}), ...opts.link };
   const portal = new Portal({
-    config: { portalId, dataDir: tempDir(), link, limits: { maxConnectionRate: 0 } },
-    logger, plugins: [], natsCredentials: { user: USER, password: opts.password ?? PASSWORD },
+    config: { portalId, dataDir: tempDir(), link: peerLink(opts), limits: { maxConnectionRate: 0 } },
+    logger, plugins: [], natsCredentials: peerCredentials(opts),
   });
   started.portals.push(portal);
   await portal.start();
@@ -52,10 +69,10 @@ interface GameRec {
   disconnects: string[];
 }
 
-function startGame(opts: { prefix?: string; password?: string; link?: Record<string, unknown>; onInput?: (g: GameSessionHandler, s: GameSession, line: string) => void } = {}): GameRec {
+function startGame(opts: PeerOpts & { onInput?: (g: GameSessionHandler, s: GameSession, line: string) => void } = {}): GameRec {
   const logger = new MemoryLogger();
-  const nats = resolvePortalConfig({ link: { ...natsConfig(opts.prefix), ...opts.link } }).link;
-  const transport = new NatsGameTransport({ nats: nats.nats, credentials: { user: USER, password: opts.password ?? PASSWORD }, link: nats, logger });
+  const nats = resolvePortalConfig({ link: peerLink(opts) }).link;
+  const transport = new NatsGameTransport({ nats: nats.nats, credentials: peerCredentials(opts), link: nats, logger });
   const rec: GameRec = { game: undefined as unknown as GameSessionHandler, transport, logger, inputs: [], syncs: [], disconnects: [] };
   rec.game = new GameSessionHandler({
     transport, logger,
@@ -88,100 +105,6 @@ function documentedPermissions(): string {
   if (!block) throw new Error("docs/scaling.md has no authorization block with PORTAL_P1");
   return block[1]!.replace("<p1's password>", "pw-p1-0123456789").replace("<p2's password>", "pw-p2-0123456789").replace("<the game's password>", "pw-game-0123456789");
 }
-
-describe("game link over NATS with the subject permissions of docs/scaling.md", function () {
-  this.timeout(30_000);
-  let nats: NatsServerProcess | undefined;
-  const portals: Portal[] = [];
-  let game: GameSessionHandler | undefined;
-
-  afterEach(async () => {
-    await game?.stop();
-    for (const p of portals.splice(0)) await p.stop().catch(() => undefined);
-    await nats?.dispose();
-  });
-
-  it("links two portals and the game, and stops a portal's user from speaking as the other portal", async () => {
-    nats = await NatsServerProcess.start({ authorization: documentedPermissions() });
-    const link = () => ({ transport: "nats", heartbeatMs: 200, heartbeatTimeoutMs: 1500, nats: { servers: [nats!.url], prefix: "mymud", reconnectWaitMs: 100 } });
-    for (const id of ["p1", "p2"]) {
-      const portal = new Portal({ config: { portalId: id, dataDir: tempDir(), link: link(), limits: { maxConnectionRate: 0 } }, logger: new MemoryLogger(), plugins: [], natsCredentials: { user: id, password: `pw-${id}-0123456789` } });
-      portals.push(portal);
-      await portal.start();
-    }
-    const resolved = resolvePortalConfig({ link: link() }).link;
-    const transport = new NatsGameTransport({ nats: resolved.nats, credentials: { user: "game", password: "pw-game-0123456789" }, link: resolved });
-    const inputs: string[] = [];
-    game = new GameSessionHandler({ transport, callbacks: { onInput: (s, _n, args) => inputs.push(`${s.sessid} ${String(args[0])}`) } });
-    game.start();
-    await waitFor(() => game!.portalViews().filter((p) => p.linked).length === 2, 5000, "game linked to p1 and p2");
-    const s2 = connectSession(portals[1]!);
-    await waitFor(() => game!.sessions.size === 1, 5000, "p2's session known");
-    portals[1]!.handler.data_in(s2, [["text", ["real"], {}]]);
-    await waitFor(() => inputs.length === 1, 3000, "real input");
-
-    // User p1 tries to speak as portal p2 to the game, and to read what the game sends p2: nats-server refuses both.
-    const rogue = await connect({ servers: nats.url, user: "p1", pass: "pw-p1-0123456789" });
-    try {
-      const errors: string[] = [];
-      void (async () => {
-        for await (const st of rogue.status()) if (st.type === "error") errors.push(String((st as { error?: unknown }).error));
-      })();
-      rogue.subscribe("mymud.portal.p2", { callback: (err) => void (err && errors.push(String(err))) });
-      rogue.publish(`mymud.game.${transport.gameId}.p2`, JSON.stringify({ e: `${transport.gameId}~1.1`, s: 2, m: [{ op: "data-in", sessid: s2.sessid, seq: 2, cmds: [["text", ["spoofed"], {}]] }] }));
-      await rogue.flush().catch(() => undefined);
-      await waitFor(() => errors.filter((e) => /permissions violation/i.test(e)).length >= 2, 3000, () => `two permission violations (${errors.join("; ")})`);
-    } finally {
-      await rogue.close();
-    }
-    await new Promise((r) => setTimeout(r, 300));
-    expect(inputs).to.deep.equal([`${s2.sessid} real`]);
-  });
-});
-
-describe("game link over NATS with TLS (link.nats.tls)", function () {
-  this.timeout(30_000);
-  let nats: NatsServerProcess | undefined;
-  const portals: Portal[] = [];
-  let game: GameSessionHandler | undefined;
-
-  afterEach(async () => {
-    await game?.stop();
-    for (const p of portals.splice(0)) await p.stop().catch(() => undefined);
-    await nats?.dispose();
-  });
-
-  it("links a portal and the game over tls:// with the server's certificate as caFile; without it the start fails with PORTAL_ERR_NATS_CONNECT", async () => {
-    const dir = tempDir();
-    const { key, cert } = selfSignedCert();
-    const certFile = join(dir, "cert.pem");
-    const keyFile = join(dir, "key.pem");
-    writeFileSync(certFile, cert);
-    writeFileSync(keyFile, key, { mode: 0o600 });
-    nats = await NatsServerProcess.start({ user: USER, password: PASSWORD, tls: { certFile, keyFile } });
-    const link = (tls?: Record<string, unknown>) => ({ transport: "nats", heartbeatMs: 200, heartbeatTimeoutMs: 1500, nats: { servers: [`tls://127.0.0.1:${nats!.port}`], prefix: "tls-test", ...(tls ? { tls } : {}) } });
-    const credentials = { user: USER, password: PASSWORD };
-
-    const untrusting = new Portal({ config: { portalId: "nocert", dataDir: tempDir(), link: link() }, logger: new MemoryLogger(), plugins: [], natsCredentials: credentials });
-    portals.push(untrusting);
-    let err: unknown;
-    await untrusting.start().catch((e: unknown) => (err = e));
-    expect((err as { code?: string }).code).to.equal(ErrorCodes.NATS_CONNECT);
-
-    const portal = new Portal({ config: { portalId: "alpha", dataDir: tempDir(), link: link({ caFile: certFile }), limits: { maxConnectionRate: 0 } }, logger: new MemoryLogger(), plugins: [], natsCredentials: credentials });
-    portals.push(portal);
-    await portal.start();
-    const resolved = resolvePortalConfig({ link: link({ caFile: certFile }) }).link;
-    const inputs: string[] = [];
-    game = new GameSessionHandler({ transport: new NatsGameTransport({ nats: resolved.nats, credentials, link: resolved }), callbacks: { onInput: (_s, _n, args) => inputs.push(String(args[0])) } });
-    game.start();
-    const s = connectSession(portal);
-    await waitFor(() => game!.sessions.size === 1, 5000, "session known over TLS");
-    portal.handler.data_in(s, [["text", ["over tls"], {}]]);
-    await waitFor(() => inputs.includes("over tls"), 3000, "input over TLS");
-    expect((portal.status().link as { address: { connected_server: string } }).address.connected_server).to.equal(`127.0.0.1:${nats.port}`);
-  });
-});
 
 describe("game link over NATS (real nats-server, auth on, in-process portals and SDK)", function () {
   this.timeout(30_000);
@@ -360,6 +283,60 @@ describe("game link over NATS (real nats-server, auth on, in-process portals and
     expect(second.syncs[0]!.mode).to.equal("reload");
     expect(second.game.sessions.size).to.equal(2000);
     for (const s of sessions) expect(second.game.get(s.sessid)?.server_data.blob).to.equal(`${s.sessid}:`.padEnd(2048, "x"));
+  });
+
+  it("with the subject permissions written in docs/scaling.md: links two portals and the game, and stops a portal's user from speaking as the other portal", async () => {
+    await started.nats.dispose();
+    started.nats = await NatsServerProcess.start({ authorization: documentedPermissions() });
+    const creds = (user: string) => ({ prefix: "mymud", user, password: `pw-${user}-0123456789` });
+    await startPortal("p1", creds("p1"));
+    const p2 = await startPortal("p2", creds("p2"));
+    const rec = startGame(creds("game"));
+    await waitFor(linked(rec, "p1", "p2"), 5000, "game linked to p1 and p2");
+    const s2 = connectSession(p2.portal);
+    await waitFor(() => rec.game.sessions.size === 1, 5000, "p2's session known");
+    p2.portal.handler.data_in(s2, [["text", ["real"], {}]]);
+    await waitFor(() => rec.inputs.length === 1, 3000, "real input");
+
+    // User p1 tries to speak as portal p2 to the game, and to read what the game sends p2: nats-server refuses both.
+    const rogue = await connect({ servers: started.nats.url, user: "p1", pass: "pw-p1-0123456789" });
+    try {
+      const errors: string[] = [];
+      void (async () => {
+        for await (const st of rogue.status()) if (st.type === "error") errors.push(String((st as { error?: unknown }).error));
+      })();
+      rogue.subscribe("mymud.portal.p2", { callback: (err) => void (err && errors.push(String(err))) });
+      rogue.publish(`mymud.game.${rec.transport.gameId}.p2`, JSON.stringify({ e: `${rec.transport.gameId}~1.1`, s: 2, m: [{ op: "data-in", sessid: s2.sessid, seq: 2, cmds: [["text", ["spoofed"], {}]] }] }));
+      await rogue.flush().catch(() => undefined);
+      await waitFor(() => errors.filter((e) => /permissions violation/i.test(e)).length >= 2, 3000, () => `two permission violations (${errors.join("; ")})`);
+    } finally {
+      await rogue.close();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rec.inputs.map((x) => `${x.sessid} ${x.line}`)).to.deep.equal([`${s2.sessid} real`]);
+  });
+
+  it("over tls:// with the server's certificate as link.nats.tls.caFile; without it the start fails with PORTAL_ERR_NATS_CONNECT", async () => {
+    const dir = tempDir();
+    const { key, cert } = selfSignedCert();
+    const certFile = join(dir, "cert.pem");
+    const keyFile = join(dir, "key.pem");
+    writeFileSync(certFile, cert);
+    writeFileSync(keyFile, key, { mode: 0o600 });
+    await started.nats.dispose();
+    started.nats = await NatsServerProcess.start({ user: USER, password: PASSWORD, tls: { certFile, keyFile } });
+    const servers = [`tls://127.0.0.1:${started.nats.port}`];
+    let err: unknown;
+    await startPortal("nocert", { nats: { servers } }).catch((e: unknown) => (err = e));
+    expect((err as { code?: string }).code).to.equal(ErrorCodes.NATS_CONNECT);
+
+    const a = await startPortal("alpha", { nats: { servers, tls: { caFile: certFile } } });
+    const rec = startGame({ nats: { servers, tls: { caFile: certFile } } });
+    const s = connectSession(a.portal);
+    await waitFor(() => rec.game.sessions.size === 1, 5000, "session known over TLS");
+    a.portal.handler.data_in(s, [["text", ["over tls"], {}]]);
+    await waitFor(() => rec.inputs.some((x) => x.line === "over tls"), 3000, "input over TLS");
+    expect((a.portal.status().link as { address: { connected_server: string } }).address.connected_server).to.equal(`127.0.0.1:${started.nats.port}`);
   });
 
   it("refuses wrong credentials: the portal's start fails with PORTAL_ERR_NATS_AUTH, so does the game's", async () => {
