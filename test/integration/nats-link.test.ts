@@ -96,6 +96,18 @@ function connectSession(portal: Portal): RecordingSession {
   return s;
 }
 
+/** Portals alpha and beta, a game linked to both, and a session on each, known to the game. */
+async function twoPortalsWithSessions(gameOpts: Parameters<typeof startGame>[0] = {}) {
+  const a = await startPortal("alpha");
+  const b = await startPortal("beta");
+  const rec = startGame(gameOpts);
+  await waitFor(linked(rec, "alpha", "beta"), 5000, "game linked to both portals");
+  const sa = connectSession(a.portal);
+  const sb = connectSession(b.portal);
+  await waitFor(() => rec.game.sessions.size === 2, 5000, "both sessions known");
+  return { a, b, rec, sa, sb };
+}
+
 const linked = (rec: GameRec, ...ids: string[]) => () => ids.every((id) => rec.game.portalViews().some((p) => p.portal_id === id && p.linked));
 
 /** The subject permissions of docs/scaling.md, as written there (the inside of its authorization block), with test passwords. */
@@ -144,13 +156,7 @@ describe("game link over NATS (real nats-server, auth on, in-process portals and
   });
 
   it("a portal cut off: after the heartbeat timeout the game drops only its sessions; the other portal notices nothing", async () => {
-    const a = await startPortal("alpha");
-    const b = await startPortal("beta");
-    const rec = startGame();
-    await waitFor(linked(rec, "alpha", "beta"), 5000, "game linked to both portals");
-    const sa = connectSession(a.portal);
-    const sb = connectSession(b.portal);
-    await waitFor(() => rec.game.sessions.size === 2, 5000, "both sessions known");
+    const { a, b, rec, sa, sb } = await twoPortalsWithSessions();
     // Cut beta off NATS without a word (its connection closes; nothing is said on the link).
     const cutAt = Date.now();
     await (b.portal as unknown as { link: { nc: { close(): Promise<void> } } }).link.nc.close();
@@ -224,13 +230,7 @@ describe("game link over NATS (real nats-server, auth on, in-process portals and
   });
 
   it("a game reload: each portal gets its state back, the next game process restores every portal's sessions (mode reload) and gets the input typed in between once", async () => {
-    const a = await startPortal("alpha");
-    const b = await startPortal("beta");
-    const first = startGame();
-    await waitFor(linked(first, "alpha", "beta"), 5000, "first game linked");
-    const sa = connectSession(a.portal);
-    const sb = connectSession(b.portal);
-    await waitFor(() => first.game.sessions.size === 2, 5000, "both sessions known");
+    const { a, b, rec: first, sa, sb } = await twoPortalsWithSessions();
     for (const s of first.game.sessions.values()) {
       s.server_data = { room: `room of ${s.sessid}` };
       first.game.login(s, s.sessid === sa.sessid ? 1 : 2, s.sessid === sa.sessid ? "alice" : "bob");
