@@ -63,7 +63,7 @@ export class Portal {
   readonly linkDrops = new Map<string, number>();
   private secret = "";
   /** `cluster` requests waiting for the game's answer. */
-  private readonly clusterWaits = new Map<number, (portals: ClusterPortal[]) => void>();
+  private readonly clusterWaits = new Map<number, (portals: ClusterPortal[] | null) => void>();
   private clusterIds = 0;
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
 
@@ -138,6 +138,7 @@ export class Portal {
         this.clusterWaits.delete(id);
         resolve(null);
       }, timeoutMs);
+      // Answered, or (null) given up at stop().
       this.clusterWaits.set(id, (portals) => {
         clearTimeout(timer);
         resolve(portals);
@@ -218,6 +219,8 @@ export class Portal {
   async stop(reason = "The portal is shutting down."): Promise<void> {
     if (this.state === "stopping" || this.state === "stopped") return;
     this.state = "stopping";
+    for (const answer of this.clusterWaits.values()) answer(null);
+    this.clusterWaits.clear();
     try {
       this.handlerImpl?.disconnect_all(reason);
       await this.launcherImpl?.stopAll();

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError } from "../errors/portal-error.js";
+import { PORTAL_ID } from "../state/data-dir.js";
 import { parseWithSchema } from "./schema-errors.js";
 
 // The portal's configuration, declared once: the TypeScript types, the defaults, the validation and
@@ -123,7 +124,7 @@ const logLevelSchema = z.enum(["debug", "info", "warn", "error"]);
 export const portalConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe("The JSON Schema of this file, for editors (see `portico config-schema`); ignored by the portal."),
-    portalId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional().describe("Names this portal: the first part of every session id, sent to the game as portal_id. Unset: \"portal\" with the TCP link; with NATS, <host>-<4 hex> made once and kept in <dataDir>/portal-id. Portals serving one game must have different ids."),
+    portalId: z.string().regex(PORTAL_ID).optional().describe("Names this portal: the first part of every session id, sent to the game as portal_id. Unset: \"portal\" with the TCP link; with NATS, <host>-<4 hex> made once and kept in <dataDir>/portal-id. Portals serving one game must have different ids."),
     serverName: z.string().regex(/^.{1,80}$/).default("Portico").describe("Fills {servername} in messages; 1-80 characters, no line breaks."),
     dataDir: z.string().regex(/^.+$/).default("./data").describe("Directory for the portal's files, relative to the working directory; the game needs the same one."),
     limits: limitsSchema.prefault({}),

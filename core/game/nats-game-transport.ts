@@ -4,11 +4,12 @@ import { DEFAULT_CONFIG, type LinkConfig, type NatsLinkConfig } from "../config/
 import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError, errorMessage } from "../errors/portal-error.js";
 import { LINK_VERSION, parsePortalMessage, parseRefusal, type GameToPortal, type PortalToGame } from "../link/link-messages.js";
-import { encodeEnvelope, epochGame, type Envelope, type OutgoingEnvelope } from "../link/nats/envelope.js";
+import { encodeEnvelope, epochGame, epochRun, type Envelope, type OutgoingEnvelope } from "../link/nats/envelope.js";
 import { EnvelopeReader, closeNats, connectNats, readJson, watchNats, type NatsConnection } from "../link/nats/nats-connection.js";
 import { NatsSubjects } from "../link/nats/nats-subjects.js";
 import { ReliableEpoch } from "../link/nats/reliable-epoch.js";
 import type { Logger } from "../logging/logger.js";
+import { PORTAL_ID } from "../state/data-dir.js";
 import { systemClock, type Clock } from "../time/clock.js";
 import type { GameTransport, GameTransportEvents } from "./game-transport.js";
 
@@ -31,8 +32,6 @@ interface PortalLink {
   superseded: boolean;
 }
 
-const PORTAL_ID = /^[A-Za-z0-9_-]{1,32}$/;
-const CONTROL_MAX_BYTES = 8 * 1024;
 
 /**
  * The game's end of the link over NATS: one game process, any number of portals. It says hello to
@@ -120,7 +119,7 @@ export class NatsGameTransport implements GameTransport {
     this.reader = new EnvelopeReader(this.link.maxFrameBytes, this.options.logger ?? silent);
     const prefixLength = this.subjects.gameAll(this.gameId).length - 1;
     nc.subscribe(this.subjects.gameAll(this.gameId), { callback: (err, msg) => { if (!err) this.onEnvelope(msg.subject.slice(prefixLength), msg.data); } });
-    nc.subscribe(this.subjects.beacon, { callback: (err, msg) => { if (!err) this.onBeacon(readJson(msg.data, CONTROL_MAX_BYTES)); } });
+    nc.subscribe(this.subjects.beacon, { callback: (err, msg) => { if (!err) this.onBeacon(readJson(msg.data)); } });
     watchNats(nc, this.options.logger ?? silent, {
       down: () => { for (const l of this.links.values()) l.epoch.pause(); },
       // Linked portals resume their epochs (a hello now would make them start new ones); portals without a game beacon.
@@ -146,7 +145,7 @@ export class NatsGameTransport implements GameTransport {
     const current = this.links.get(portal);
     if (current && !current.epoch.closed) {
       // A portal beacons only without a game: if it says so with a new run, it restarted and its old epoch is gone for good.
-      if (current.epoch.id.slice(current.epoch.id.indexOf("~") + 1).split(".")[0] === String(beacon.run)) return;
+      if (epochRun(current.epoch.id) === String(beacon.run)) return;
       current.epoch.close(new PortalError(ErrorCodes.LINK_DOWN, `portal ${portal} restarted (run ${String(beacon.run)})`));
     }
     this.helloTo(portal);

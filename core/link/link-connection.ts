@@ -1,7 +1,8 @@
 import type { Socket } from "node:net";
 import { ErrorCodes } from "../errors/error-codes.js";
 import { PortalError, errorMessage } from "../errors/portal-error.js";
-import { fitsFrame, frameBatches } from "./chunks.js";
+import { fitsFrame } from "./chunks.js";
+import { MessageOutbox } from "./message-outbox.js";
 import { FrameDecoder, encodeFrame } from "./frame-codec.js";
 
 export interface LinkConnectionOptions {
@@ -35,11 +36,7 @@ export interface LinkConnectionEvents {
  */
 export class LinkConnection {
   private readonly decoder: FrameDecoder;
-  private outbox: string[] = [];
-  private outboxBytes = 0;
-  private flushScheduled = false;
-  /** Set while only messages that may wait are pending (see `send`'s `mayWaitMs`). */
-  private lateFlush: NodeJS.Timeout | undefined;
+  private readonly outbox: MessageOutbox;
   private lastReceived = Date.now();
   private heartbeat: NodeJS.Timeout | undefined;
   private isClosed = false;
@@ -56,6 +53,7 @@ export class LinkConnection {
     private readonly events: LinkConnectionEvents,
   ) {
     this.frameLimit = options.maxFrameBytes;
+    this.outbox = new MessageOutbox(options, () => this.frameLimit, (batch) => this.write(batch));
     this.decoder = new FrameDecoder(options.initialMaxFrameBytes ?? options.maxFrameBytes);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -99,27 +97,12 @@ export class LinkConnection {
       this.events.fault(new PortalError(ErrorCodes.LINK_FRAME, `message "${String(op)}" of ${Buffer.byteLength(json)} bytes exceeds maxFrameBytes; not sent`, { op }));
       return;
     }
-    this.outbox.push(json);
-    this.outboxBytes += json.length;
-    if (this.outboxBytes >= this.options.batchMaxBytes) this.flush();
-    else if (this.flushScheduled) return;
-    else if (mayWaitMs > 0) this.lateFlush ??= setTimeout(() => this.flush(), mayWaitMs);
-    else {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.outbox.push(json, mayWaitMs);
   }
 
   /** Writes everything pending now. */
   flush(): void {
-    this.flushScheduled = false;
-    clearTimeout(this.lateFlush);
-    this.lateFlush = undefined;
-    if (this.isClosed || this.outbox.length === 0) return;
-    const pending = this.outbox;
-    this.outbox = [];
-    this.outboxBytes = 0;
-    for (const batch of frameBatches(pending, this.options.batchMaxBytes, this.frameLimit)) this.write(batch);
+    if (!this.isClosed) this.outbox.flush();
   }
 
   /** Sends what is pending, then ends the connection. */
@@ -221,9 +204,7 @@ export class LinkConnection {
     this.isClosed = true;
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
-    clearTimeout(this.lateFlush);
-    this.lateFlush = undefined;
-    this.outbox = [];
+    this.outbox.clear();
     this.events.closed(err);
   }
 }

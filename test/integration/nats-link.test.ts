@@ -339,6 +339,61 @@ describe("game link over NATS (real nats-server, auth on, in-process portals and
     expect((a.portal.status().link as { address: { connected_server: string } }).address.connected_server).to.equal(`127.0.0.1:${started.nats.port}`);
   });
 
+  it("with a client certificate (link.nats.tls.certFile/keyFile) for a server that verifies clients; without one the start fails", async () => {
+    const dir = tempDir();
+    const write = (name: string, pem: { key: string; cert: string }) => {
+      writeFileSync(join(dir, `${name}.pem`), pem.cert);
+      writeFileSync(join(dir, `${name}.key`), pem.key, { mode: 0o600 });
+      return { certFile: join(dir, `${name}.pem`), keyFile: join(dir, `${name}.key`) };
+    };
+    const server = write("server", selfSignedCert());
+    const client = write("client", selfSignedCert());
+    await started.nats.dispose();
+    started.nats = await NatsServerProcess.start({ user: USER, password: PASSWORD, tls: { ...server, caFile: client.certFile, verify: true } });
+    const servers = [`tls://127.0.0.1:${started.nats.port}`];
+    let err: unknown;
+    await startPortal("nocert", { nats: { servers, tls: { caFile: server.certFile } } }).catch((e: unknown) => (err = e));
+    expect((err as { code?: string }).code).to.equal(ErrorCodes.NATS_CONNECT);
+    const a = await startPortal("alpha", { nats: { servers, tls: { caFile: server.certFile, ...client } } });
+    const rec = startGame({ nats: { servers, tls: { caFile: server.certFile, ...client } } });
+    connectSession(a.portal);
+    await waitFor(() => rec.game.sessions.size === 1, 5000, "linked with client certificates");
+  });
+
+  it("links over token authentication (link.nats.tokenFile / PORTICO_NATS_TOKEN)", async () => {
+    await started.nats.dispose();
+    started.nats = await NatsServerProcess.start({ token: "a-nats-token-0123456789" });
+    const logger = new MemoryLogger();
+    const portal = new Portal({ config: { portalId: "alpha", dataDir: tempDir(), link: peerLink({}), limits: { maxConnectionRate: 0 } }, logger, plugins: [], natsCredentials: { token: "a-nats-token-0123456789" } });
+    started.portals.push(portal);
+    await portal.start();
+    const resolved = resolvePortalConfig({ link: peerLink({}) }).link;
+    const game = new GameSessionHandler({ transport: new NatsGameTransport({ nats: resolved.nats, credentials: { token: "a-nats-token-0123456789" }, link: resolved }) });
+    started.games.push(game);
+    game.start();
+    connectSession(portal);
+    await waitFor(() => game.sessions.size === 1, 5000, "linked with a token");
+  });
+
+  it("refuses to start on a NATS server whose max_payload cannot carry link.maxServerDataBytes (PORTAL_ERR_NATS_CONFIG), or one that cannot be reached within connectTimeoutMs (PORTAL_ERR_NATS_CONNECT)", async () => {
+    await started.nats.dispose();
+    started.nats = await NatsServerProcess.start({ user: USER, password: PASSWORD, maxPayloadBytes: 1024 * 1024 });
+    let err: unknown;
+    await startPortal("alpha").catch((e: unknown) => (err = e));
+    expect((err as { code?: string }).code).to.equal(ErrorCodes.NATS_CONFIG);
+    expect((err as Error).message).to.include("max_payload is 1048576");
+    // With maxServerDataBytes within a quarter of it, the same server serves.
+    await startPortal("beta", { link: { maxServerDataBytes: 256 * 1024 } });
+
+    const closedPort = started.nats.port;
+    await started.nats.stop();
+    const t0 = Date.now();
+    err = undefined;
+    await startPortal("gamma", { natsPort: closedPort, nats: { connectTimeoutMs: 500 } }).catch((e: unknown) => (err = e));
+    expect((err as { code?: string }).code).to.equal(ErrorCodes.NATS_CONNECT);
+    expect(Date.now() - t0).to.be.below(5000);
+  });
+
   it("refuses wrong credentials: the portal's start fails with PORTAL_ERR_NATS_AUTH, so does the game's", async () => {
     let err: unknown;
     await startPortal("alpha", { password: "wrong" }).catch((e: unknown) => (err = e));

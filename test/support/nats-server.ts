@@ -27,8 +27,8 @@ export interface NatsServerOptions {
   port?: number;
   /** The inside of an `authorization { ... }` block as written (users with permissions), instead of user/password/token. */
   authorization?: string;
-  /** PEM files: clients must then connect with TLS. */
-  tls?: { certFile: string; keyFile: string };
+  /** PEM files: clients must then connect with TLS; with `verify`, also present a certificate signed by `caFile`. */
+  tls?: { certFile: string; keyFile: string; caFile?: string; verify?: boolean };
 }
 
 export class NatsServerProcess {
@@ -154,7 +154,10 @@ export class NatsServerProcess {
 
 function renderConfig(port: number, opts: NatsServerOptions): string {
   const lines = [`listen: "127.0.0.1:${port}"`, `max_payload: ${opts.maxPayloadBytes ?? 8 * 1024 * 1024}`];
-  if (opts.tls) lines.push(`tls { cert_file: ${JSON.stringify(opts.tls.certFile)}, key_file: ${JSON.stringify(opts.tls.keyFile)} }`);
+  if (opts.tls) {
+    const t = opts.tls;
+    lines.push(`tls { cert_file: ${JSON.stringify(t.certFile)}, key_file: ${JSON.stringify(t.keyFile)}${t.caFile ? `, ca_file: ${JSON.stringify(t.caFile)}` : ""}${t.verify ? ", verify: true" : ""} }`);
+  }
   if (opts.authorization !== undefined) {
     lines.push(`authorization {\n${opts.authorization}\n}`);
   } else if (opts.user !== undefined) {

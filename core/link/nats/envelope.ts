@@ -45,3 +45,8 @@ export function badEnvelopeField(v: unknown): string | undefined {
 export function epochGame(epoch: string): string {
   return epoch.slice(0, epoch.indexOf("~"));
 }
+
+/** The portal run an epoch id names (between `~` and the first `.`). */
+export function epochRun(epoch: string): string {
+  return epoch.slice(epoch.indexOf("~") + 1).split(".")[0]!;
+}

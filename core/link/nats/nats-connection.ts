@@ -81,13 +81,22 @@ export class EnvelopeReader {
   constructor(private readonly maxBytes: number, private readonly logger: Logger) {}
 
   read(subject: string, data: Uint8Array): Envelope | undefined {
+    const parsed = this.decode(subject, data);
+    return parsed === undefined ? undefined : this.envelope(subject, parsed);
+  }
+
+  /** The JSON value of a message within the frame limit; undefined (dropped, logged) otherwise. */
+  decode(subject: string, data: Uint8Array): unknown {
     if (data.length > this.maxBytes) return this.drop(subject, ErrorCodes.LINK_FRAME, `link message of ${data.length} bytes on ${subject} is over the frame limit of ${this.maxBytes}; dropped`);
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8"));
+      return JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8"));
     } catch (err) {
       return this.drop(subject, ErrorCodes.LINK_MESSAGE, `link message on ${subject} is not JSON (${errorMessage(err)}); dropped`);
     }
+  }
+
+  /** A decoded value as an envelope; undefined (dropped, logged) when it is not one. */
+  envelope(subject: string, parsed: unknown): Envelope | undefined {
     const bad = badEnvelopeField(parsed);
     if (bad) return this.drop(subject, ErrorCodes.LINK_MESSAGE, `link message on ${subject} has a bad field "${bad}"; dropped`);
     return parsed as Envelope;
@@ -109,8 +118,11 @@ export class EnvelopeReader {
   }
 }
 
+/** Largest control message (hello, portal-here, a whois answer) read. */
+export const CONTROL_MAX_BYTES = 8 * 1024;
+
 /** Parses a JSON control message (hello, portal-here) of at most `maxBytes`; undefined when it is not a JSON object. */
-export function readJson(data: Uint8Array, maxBytes: number): Record<string, unknown> | undefined {
+export function readJson(data: Uint8Array, maxBytes = CONTROL_MAX_BYTES): Record<string, unknown> | undefined {
   if (data.length > maxBytes) return undefined;
   try {
     const v: unknown = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8"));

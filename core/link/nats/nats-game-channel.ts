@@ -9,7 +9,7 @@ import { takeGameMessage } from "../game-message-intake.js";
 import { LINK_VERSION, type PortalToGame } from "../link-messages.js";
 import { CONNECTION_NEWS_DELAY_MS, type LinkServerEvents } from "../link-server.js";
 import { encodeEnvelope, epochGame, type Envelope, type OutgoingEnvelope } from "./envelope.js";
-import { EnvelopeReader, closeNats, connectNats, readJson, watchNats, type NatsConnection } from "./nats-connection.js";
+import { CONTROL_MAX_BYTES, EnvelopeReader, closeNats, connectNats, readJson, watchNats, type NatsConnection } from "./nats-connection.js";
 import { NatsSubjects } from "./nats-subjects.js";
 import { ReliableEpoch } from "./reliable-epoch.js";
 
@@ -25,8 +25,6 @@ export interface NatsGameChannelOptions {
 const CONNECTION_NEWS: ReadonlySet<PortalToGame["op"]> = new Set(["session-connect", "session-connect-sync", "session-disconnect"]);
 /** Game process ids (NATS subject tokens) a hello may carry. */
 const GAME_ID = /^[A-Za-z0-9_-]{1,64}$/;
-/** Largest hello or whois message read. */
-const CONTROL_MAX_BYTES = 8 * 1024;
 /** How long the start waits for a live portal with the same id to answer. */
 const WHOIS_TIMEOUT_MS = 750;
 /** The reset a replaced game process gets (it then stops linking, as over TCP). */
@@ -105,7 +103,7 @@ export class NatsGameChannel implements GameChannel {
     const { portalId, logger } = this.options;
     this.reader = new EnvelopeReader(this.frameLimit, logger);
     nc.subscribe(this.subjects.portal(portalId), { callback: (err, msg) => (err ? this.subscriptionError(err) : this.onPortalSubject(msg.data)) });
-    nc.subscribe(this.subjects.hello, { callback: (err, msg) => (err ? this.subscriptionError(err) : this.onHello(readJson(msg.data, CONTROL_MAX_BYTES))) });
+    nc.subscribe(this.subjects.hello, { callback: (err, msg) => (err ? this.subscriptionError(err) : this.onHello(readJson(msg.data))) });
     nc.subscribe(this.subjects.whois(portalId), {
       callback: (err, msg) => {
         if (err) return this.subscriptionError(err);
@@ -149,7 +147,7 @@ export class NatsGameChannel implements GameChannel {
     let answer: Record<string, unknown> | undefined;
     try {
       const reply = await this.nc!.request(this.subjects.whois(portalId), "", { timeout: WHOIS_TIMEOUT_MS });
-      answer = readJson(reply.data, CONTROL_MAX_BYTES) ?? {};
+      answer = readJson(reply.data) ?? {};
     } catch {
       return; // no responders, or no answer in time: the id is free
     }
@@ -222,9 +220,13 @@ export class NatsGameChannel implements GameChannel {
 
   private onPortalSubject(data: Uint8Array): void {
     if (this.stopped) return;
-    const hello = readJson(data, CONTROL_MAX_BYTES);
-    if (hello?.op === "hello") return this.onHello(hello);
-    const env = this.reader?.read(this.subjects.portal(this.options.portalId), data);
+    // Parsed once: a hello (small) or an envelope of an epoch.
+    const subject = this.subjects.portal(this.options.portalId);
+    const parsed = this.reader?.decode(subject, data);
+    if (parsed === undefined) return;
+    const op = (parsed as { op?: unknown } | null)?.op;
+    if (op === "hello" && data.length <= CONTROL_MAX_BYTES) return this.onHello(parsed as Record<string, unknown>);
+    const env = this.reader?.envelope(subject, parsed);
     if (!env) return;
     const epoch = this.epoch;
     if (!epoch || env.e !== epoch.id) {

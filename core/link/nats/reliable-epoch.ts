@@ -1,7 +1,8 @@
 import { ErrorCodes } from "../../errors/error-codes.js";
 import { PortalError } from "../../errors/portal-error.js";
 import type { Clock, TimerHandle } from "../../time/clock.js";
-import { fitsFrame, frameBatches } from "../chunks.js";
+import { fitsFrame } from "../chunks.js";
+import { MessageOutbox } from "../message-outbox.js";
 import type { Envelope, OutgoingEnvelope } from "./envelope.js";
 
 export interface EpochOptions {
@@ -60,10 +61,7 @@ export class ReliableEpoch {
   private ackTimer: TimerHandle | undefined;
   private lastNak = { seq: 0, at: 0 };
   private lastReceived: number;
-  private outbox: string[] = [];
-  private outboxBytes = 0;
-  private flushScheduled = false;
-  private lateFlush: TimerHandle | undefined;
+  private readonly outbox: MessageOutbox;
   private ticker: TimerHandle | undefined;
   private paused = false;
   private isClosed = false;
@@ -76,6 +74,7 @@ export class ReliableEpoch {
   ) {
     this.lastReceived = options.clock.now();
     this.lastAckProgress = this.lastReceived;
+    this.outbox = new MessageOutbox(options, () => options.maxFrameBytes - 64, (batch) => this.publishBatch(batch));
     this.scheduleTick();
   }
 
@@ -101,37 +100,12 @@ export class ReliableEpoch {
       this.events.fault(new PortalError(ErrorCodes.LINK_FRAME, `message "${String(op)}" of ${Buffer.byteLength(json)} bytes exceeds the frame limit; not sent`, { op }));
       return;
     }
-    this.outbox.push(json);
-    this.outboxBytes += json.length;
-    if (this.outboxBytes >= this.options.batchMaxBytes) this.flush();
-    else if (this.flushScheduled) return;
-    else if (mayWaitMs > 0) this.lateFlush ??= this.options.clock.setTimeout(() => this.flush(), mayWaitMs);
-    else {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.outbox.push(json, mayWaitMs);
   }
 
   /** Publishes everything queued now, as numbered data frames. */
   flush(): void {
-    this.flushScheduled = false;
-    this.options.clock.clearTimeout(this.lateFlush);
-    this.lateFlush = undefined;
-    if (this.isClosed || this.outbox.length === 0) return;
-    const pending = this.outbox;
-    this.outbox = [];
-    this.outboxBytes = 0;
-    for (const batch of frameBatches(pending, this.options.batchMaxBytes, this.options.maxFrameBytes - 64)) {
-      const frame: SentFrame = { s: this.nextSeq++, m: `[${batch.join(",")}]`, bytes: 0 };
-      frame.bytes = frame.m.length;
-      if (this.unacked.length === 0) this.lastAckProgress = this.options.clock.now();
-      this.unacked.push(frame);
-      this.unackedBytes += frame.bytes;
-      this.publishData(frame);
-    }
-    if (this.unackedBytes > this.options.maxBufferedBytes) {
-      this.close(new PortalError(ErrorCodes.LINK_BACKPRESSURE, `peer is not taking the link's frames: ${this.unackedBytes} bytes unacknowledged`, { bytes: this.unackedBytes }));
-    }
+    if (!this.isClosed) this.outbox.flush();
   }
 
   /** One envelope of this epoch from the peer. */
@@ -185,11 +159,24 @@ export class ReliableEpoch {
     this.isClosed = true;
     this.options.clock.clearTimeout(this.ticker);
     this.options.clock.clearTimeout(this.ackTimer);
-    this.options.clock.clearTimeout(this.lateFlush);
-    this.outbox = [];
+    this.outbox.clear();
     this.unacked.length = 0;
     this.unackedBytes = 0;
     this.events.closed(err);
+  }
+
+  /** One batch of queued messages becomes the next numbered data frame, kept until acknowledged. */
+  private publishBatch(batch: string[]): void {
+    if (this.isClosed) return;
+    const m = `[${batch.join(",")}]`;
+    const frame: SentFrame = { s: this.nextSeq++, m, bytes: m.length };
+    if (this.unacked.length === 0) this.lastAckProgress = this.options.clock.now();
+    this.unacked.push(frame);
+    this.unackedBytes += frame.bytes;
+    this.publishData(frame);
+    if (this.unackedBytes > this.options.maxBufferedBytes) {
+      this.close(new PortalError(ErrorCodes.LINK_BACKPRESSURE, `peer is not taking the link's frames: ${this.unackedBytes} bytes unacknowledged`, { bytes: this.unackedBytes }));
+    }
   }
 
   private publishData(frame: SentFrame): void {
